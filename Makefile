@@ -1,0 +1,91 @@
+# emu: one non-recursive Makefile.  Builds out of tree into build/.
+#
+#   make            configure (if needed) and build build/emu
+#   make check      install missing build deps, build, run all tests
+#   make install    install into PREFIX (see ./configure --prefix)
+#   make clean      remove build/
+#
+# Sources are found by folder: a new .c file in a listed folder is built
+# without editing this file.
+
+BUILD ?= build
+SRC := $(CURDIR)
+
+ifeq ($(filter clean distclean deps help,$(MAKECMDGOALS)),)
+-include $(BUILD)/config.mk
+endif
+
+.DEFAULT_GOAL := all
+.PHONY: all check check-unit check-qtest check-functional install clean \
+        distclean deps help
+
+$(BUILD)/config.mk: configure VERSION
+	@command -v pkg-config >/dev/null && pkg-config --exists json-c || \
+	  sh scripts/install-deps.sh
+	./configure
+
+# Folders whose .c files form the emulator library (everything but main)
+LIB_DIRS := util system hw/core hw/misc chardev monitor accel accel/qtest \
+            migration
+LIB_SRCS := $(filter-out system/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/system/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+QTEST_LIB_SRCS := tests/qtest/libqtest.c
+QTEST_LIB_OBJS := $(QTEST_LIB_SRCS:%.c=$(BUILD)/%.o)
+QTEST_SRCS := $(wildcard tests/qtest/*-test.c)
+QTEST_BINS := $(QTEST_SRCS:tests/qtest/%.c=$(BUILD)/tests/qtest/%)
+
+INCLUDES := -I$(BUILD) -Iinclude
+
+all: $(BUILD)/emu
+
+$(BUILD)/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
+
+$(BUILD)/emu: $(MAIN_OBJ) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(BUILD)/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/qtest/%: $(BUILD)/tests/qtest/%.o $(QTEST_LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+tests-build: $(BUILD)/emu $(UNIT_BINS) $(QTEST_BINS)
+.PHONY: tests-build
+
+check: tests-build
+	@sh tests/run.sh $(BUILD)
+
+check-unit: $(UNIT_BINS)
+	@sh tests/run.sh $(BUILD) unit
+check-qtest: $(BUILD)/emu $(QTEST_BINS)
+	@sh tests/run.sh $(BUILD) qtest
+check-functional: $(BUILD)/emu
+	@sh tests/run.sh $(BUILD) functional
+
+deps:
+	sh scripts/install-deps.sh
+
+install: $(BUILD)/emu
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/emu $(DESTDIR)$(PREFIX)/bin/emu
+	install -d $(DESTDIR)$(PREFIX)/share/doc/emu
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/emu/
+
+clean distclean:
+	rm -rf $(BUILD)
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# *//'
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
