@@ -63,7 +63,11 @@ $(BUILD)/tests/qtest/%: $(BUILD)/tests/qtest/%.o $(QTEST_LIB_OBJS)
 tests-build: $(BUILD)/emu $(UNIT_BINS) $(QTEST_BINS)
 .PHONY: tests-build
 
-check: tests-build
+# Installs missing Debian packages first (idempotent), so that a fresh
+# machine needs nothing but "make check".
+check:
+	@sh scripts/install-deps.sh
+	@$(MAKE) --no-print-directory tests-build
 	@sh tests/run.sh $(BUILD)
 
 check-unit: $(UNIT_BINS)

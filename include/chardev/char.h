@@ -57,6 +57,19 @@ struct ChardevDriver {
     void (*close)(Chardev *chr);
     /* Optional: short description for "info chardev" (filename) */
     char *(*describe)(Chardev *chr);
+    /*
+     * Optional: fd that chr_fe_write_all() polls for POLLOUT when write()
+     * made no progress (-1: none, it then sleeps briefly).
+     */
+    int (*write_fd)(Chardev *chr);
+    /*
+     * Optional, for chardevs shared by several front ends (mux).  Without
+     * them a chardev takes exactly one front end.
+     */
+    bool (*fe_attach)(Chardev *chr, CharBackend *be, Error **errp);
+    void (*fe_detach)(Chardev *chr, CharBackend *be);
+    void (*fe_handlers_changed)(Chardev *chr, CharBackend *be);
+    void (*fe_take_focus)(Chardev *chr, CharBackend *be);
 };
 
 struct Chardev {
@@ -80,11 +93,15 @@ void chardev_print_help(FILE *f);
  * offending option.
  */
 Chardev *chardev_new_from_opts(EmuOpts *opts, Error **errp);
+/* Parse the argument of -chardev ("socket,id=m,path=...,server,nowait"). */
+Chardev *chardev_new_from_cmdline(const char *optarg, Error **errp);
 /*
  * Create from a QEMU-style legacy spec, as for -serial/-monitor/-qmp:
  * "stdio", "null", "vc", "pty", "file:PATH", "pipe:PATH",
  * "unix:PATH[,server=on][,wait=off]", "tcp:HOST:PORT[,server...]",
  * "mon:stdio" (mux with a monitor), "chardev:ID" (existing).
+ * "none" returns NULL without setting errp (no device wanted); "mon:SPEC"
+ * creates SPEC as "LABEL-base" and returns the mux "LABEL" on top of it.
  */
 Chardev *chardev_new_from_spec(const char *label, const char *spec,
                                Error **errp);
@@ -99,6 +116,44 @@ void chardev_be_deliver(Chardev *chr, const uint8_t *buf, int len);
 int chardev_be_can_read(Chardev *chr);
 /* Driver helper: signal an event to the front end */
 void chardev_be_event(Chardev *chr, ChrEvent event);
+/* Driver helper: replace chr->filename (printf-style) */
+void chardev_set_filename(Chardev *chr, const char *fmt, ...) EMU_PRINTF(2, 3);
+
+/*
+ * Driver helper: reads an fd in the main loop and hands the bytes to the
+ * front end, never more than it can take.  While the front end is full the
+ * fd is not polled; chr_fe_accept_input() (and, as a safety net, a short
+ * timer) resumes reading.  on_eof runs after read() returned 0 (err == 0)
+ * or failed (err = errno); the reader has already stopped then.
+ */
+typedef struct ChardevFdReader {
+    Chardev *chr;
+    int fd;                     /* -1 while stopped */
+    bool polling;               /* fd handler installed */
+    struct EmuTimer *retry;
+    void (*on_eof)(Chardev *chr, int err);
+} ChardevFdReader;
+void chardev_fd_reader_init(ChardevFdReader *r, Chardev *chr,
+                            void (*on_eof)(Chardev *chr, int err));
+void chardev_fd_reader_start(ChardevFdReader *r, int fd);
+void chardev_fd_reader_stop(ChardevFdReader *r);
+/* Re-check whether the front end can take input (accept_input etc.) */
+void chardev_fd_reader_update(ChardevFdReader *r);
+void chardev_fd_reader_destroy(ChardevFdReader *r);
+
+/* ---- Mux ---- */
+#define MUX_MAX_FRONTENDS 4
+bool chardev_is_mux(Chardev *chr);
+/*
+ * Escape character (-echr), default 0x01 (Ctrl-a).
+ * Front ends on a mux receive, when they set an event handler: MUX_OUT if
+ * they do not have the focus, then OPENED if the backend is open, then
+ * MUX_IN if they have the focus.  The first front end attached has the
+ * focus; Ctrl-a c and chr_fe_take_focus() move it (MUX_OUT to the old one,
+ * MUX_IN to the new one).  Backend OPENED/CLOSED go to every front end,
+ * BREAK (Ctrl-a b) to the focused one.
+ */
+void chardev_mux_set_escape_char(int ch);
 
 /* ---- Front end ---- */
 bool chr_fe_init(CharBackend *be, Chardev *chr, Error **errp);

@@ -43,10 +43,10 @@
     __attribute__((format(printf, fmt_idx, arg_idx)))
 #define EMU_UNUSED __attribute__((unused))
 
-#define KiB (1ULL << 10)
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
-#define TiB (1ULL << 40)
+#define KiB ((uint64_t)1 << 10)
+#define MiB ((uint64_t)1 << 20)
+#define GiB ((uint64_t)1 << 30)
+#define TiB ((uint64_t)1 << 40)
 
 #define ROUND_UP(n, d)   (((n) + (d) - 1) & -(__typeof__(n))(d))
 #define ROUND_DOWN(n, d) ((n) & -(__typeof__(n))(d))

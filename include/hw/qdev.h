@@ -61,6 +61,18 @@ struct Property {
     bool set_default;
     const char *const *enum_names;   /* NULL-terminated, for PROP_ENUM */
     const char *description;
+    /*
+     * Optional overrides, for properties whose text form is not the plain
+     * C value (PCI "addr" is "06.0", stored as an int32 devfn):
+     *   parse: set the field from its command-line text
+     *   print: render for "info qtree" exactly as shown (caller frees)
+     *   type_name: type shown by "-device NAME,help" (enum type names,
+     *              "link<TYPE>")
+     */
+    bool (*parse)(DeviceState *dev, const Property *prop, const char *str,
+                  Error **errp);
+    char *(*print)(DeviceState *dev, const Property *prop);
+    const char *type_name;
 };
 
 #define DEFINE_PROP_(_n, _t, _s, _f, _d) {                               \
@@ -151,10 +163,19 @@ struct DeviceInfo {
 
 #define QDEV_MAX_GPIO_IN_GROUPS 4
 
+/*
+ * GPIO lines, grouped by name.  The in-lines handed out by
+ * qdev_get_gpio_in() are copies, so they do not point at the device's
+ * handler directly: each is {qdev trampoline, this GPIOList, n}, and the
+ * trampoline calls in_handler(in_opaque, n, level).  Interception (qtest's
+ * irq_intercept_in) only swaps in_handler/in_opaque here, and every copy
+ * already held by a source follows.
+ */
 typedef struct GPIOList {
     char *name;                  /* NULL for the unnamed group */
     int num_in;
     IRQHandler *in_handler;
+    void *in_opaque;             /* the device, unless intercepted */
     IRQLine *in;                 /* lines into the device */
     int num_out;
     IRQLine **out;               /* pointers to the device's output fields */
@@ -218,24 +239,52 @@ bool device_prop_set_str(DeviceState *dev, const char *name, const char *v,
 /* Render a property value for printing; caller frees */
 char *device_get_prop_str(DeviceState *dev, const Property *prop);
 const Property *device_find_prop(const DeviceInfo *info, const char *name);
-/* Plug into bus (NULL: main system bus when bus_type is System) and realize */
+/*
+ * Set the user id ("id="): must be an identifier (letter first, then
+ * letters, digits, '-', '.', '_') and unique.  Only before realize.
+ */
+bool device_set_id(DeviceState *dev, const char *id, Error **errp);
+/*
+ * Plug into bus and realize.  bus NULL: the main system bus for System
+ * devices, the first bus of the right type otherwise, none when bus_type
+ * is NULL.  Order: bus check_child, bus child_realize, device realize; on
+ * failure everything is undone and the device is left unplugged (the
+ * caller destroys it).  After qdev_machine_creation_done() a freshly
+ * realized device is also reset (hotplug).
+ */
 bool device_realize(DeviceState *dev, BusState *bus, Error **errp);
 void device_unrealize(DeviceState *dev);
-/* Unrealize if needed, remove from bus and free */
+/*
+ * Unrealize if needed (children first), remove from bus, destroy child
+ * buses and their devices, release properties (strings, chardev front
+ * ends) and free.
+ */
 void device_destroy(DeviceState *dev);
 void device_reset(DeviceState *dev);            /* this device only */
 void device_reset_tree(DeviceState *dev);       /* device then children */
 /* Create + set properties + realize from "-device" style options */
 DeviceState *device_new_from_opts(EmuOpts *opts, Error **errp);
-/* Reset the whole tree */
+/*
+ * Reset the whole tree: from the main system bus, each device then its
+ * child buses; then realized devices that sit on no bus.
+ */
 void devices_reset_all(void);
+/* The board has finished building: later realizes are hotplugs */
+void qdev_machine_creation_done(void);
+bool qdev_machine_is_created(void);
 
 /* Lookup */
 DeviceState *device_find_id(const char *id);
 /* Walk the tree; fn returns non-zero to stop */
 int device_walk(int (*fn)(DeviceState *dev, void *opaque), void *opaque);
-/* Canonical path: "/machine/peripheral/<id>" or ".../unattached/device[N]" */
+/*
+ * Canonical path: "/machine/peripheral/<id>" for devices with an id,
+ * "/machine/peripheral-anon/device[N]" for user-created ones without,
+ * "/machine/unattached/device[N]" for board-created ones (N counts per
+ * container).  Assigned at realize (or first call), then stable.
+ */
 const char *device_path(DeviceState *dev);
+/* Full canonical path; a string without '/' is looked up as an id */
 DeviceState *device_find_path(const char *path);
 
 /* ---- -global ---- */
@@ -268,6 +317,14 @@ int qdev_intercept_gpio_in(DeviceState *dev, IRQHandler *handler,
                            void *opaque);
 int qdev_intercept_gpio_out(DeviceState *dev, IRQHandler *handler,
                             void *opaque);
+/*
+ * The two above act on the unnamed group (as QEMU's qtest does); these act
+ * on a named one.  The handler receives the line's index in its group.
+ */
+int qdev_intercept_gpio_in_named(DeviceState *dev, const char *name,
+                                 IRQHandler *handler, void *opaque);
+int qdev_intercept_gpio_out_named(DeviceState *dev, const char *name,
+                                  IRQHandler *handler, void *opaque);
 
 /* ---- info qtree ---- */
 typedef void (*qtree_printf_fn)(void *opaque, const char *fmt, ...)
@@ -299,5 +356,20 @@ void sysbus_mmio_map_overlap(SysBusDevice *dev, int n, hwaddr addr,
 /* Create, realize and map a sysbus device in one go (boards) */
 DeviceState *sysbus_create_simple(const char *type, hwaddr addr,
                                   Error **errp);
+/* Map an I/O port region into the system I/O space and record the port */
+void sysbus_add_io(SysBusDevice *dev, hwaddr port, MemoryRegion *mr);
+/*
+ * Interrupt outputs of a sysbus device: the named GPIO group "sysbus-irq"
+ * (as in QEMU), one pin per call, wired by the board.
+ */
+void sysbus_init_irq(SysBusDevice *dev, IRQLine *pin);
+void sysbus_connect_irq(SysBusDevice *dev, int n, IRQLine line);
+
+/* ---- Internal to hw/core (qdev.c <-> qdev-properties.c) ---- */
+void device_props_set_defaults(DeviceState *dev);
+void device_props_release(DeviceState *dev);
+/* "info qtree" lines for the properties of dev */
+void device_print_props_qtree(DeviceState *dev, int indent,
+                              qtree_printf_fn pr, void *opaque);
 
 #endif

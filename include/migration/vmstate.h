@@ -69,12 +69,44 @@ struct VMStateDescription {
     VMSTATE_FIELD_(#_f, VMS_BUFFER, _s, _f, sizeof(((_s *)0)->_f), 0)
 #define VMSTATE_UINT32_V(_f, _s, _v) \
     VMSTATE_FIELD_(#_f, VMS_UINT32, _s, _f, 1, _v)
+#define VMSTATE_BOOL_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_BOOL, _s, _f, 1, _v)
+#define VMSTATE_UINT8_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_UINT8, _s, _f, 1, _v)
+#define VMSTATE_UINT16_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_UINT16, _s, _f, 1, _v)
+#define VMSTATE_UINT64_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_UINT64, _s, _f, 1, _v)
+#define VMSTATE_INT32_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_INT32, _s, _f, 1, _v)
+#define VMSTATE_INT64_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_INT64, _s, _f, 1, _v)
+#define VMSTATE_INT8(_f, _s)   VMSTATE_FIELD_(#_f, VMS_INT8, _s, _f, 1, 0)
+#define VMSTATE_INT16(_f, _s)  VMSTATE_FIELD_(#_f, VMS_INT16, _s, _f, 1, 0)
+#define VMSTATE_BOOL_ARRAY(_f, _s, _n) \
+    VMSTATE_FIELD_(#_f, VMS_BOOL, _s, _f, _n, 0)
+#define VMSTATE_INT32_ARRAY(_f, _s, _n) \
+    VMSTATE_FIELD_(#_f, VMS_INT32, _s, _f, _n, 0)
+#define VMSTATE_INT64_ARRAY(_f, _s, _n) \
+    VMSTATE_FIELD_(#_f, VMS_INT64, _s, _f, _n, 0)
+#define VMSTATE_BUFFER_V(_f, _s, _v) \
+    VMSTATE_FIELD_(#_f, VMS_BUFFER, _s, _f, sizeof(((_s *)0)->_f), _v)
+/* An array of _n structs, each described by _vmsd */
+#define VMSTATE_STRUCT_ARRAY(_f, _s, _n, _vmsd) {                \
+        .name = #_f, .type = VMS_STRUCT, .offset = offsetof(_s, _f), \
+        .num = (_n), .elem_size = sizeof(((_s *)0)->_f[0]),       \
+        .vmsd = &(_vmsd) }
 #define VMSTATE_STRUCT(_f, _s, _vmsd) {                          \
         .name = #_f, .type = VMS_STRUCT, .offset = offsetof(_s, _f), \
         .num = 1, .elem_size = sizeof(((_s *)0)->_f), .vmsd = &(_vmsd) }
 #define VMSTATE_END_OF_LIST() { .name = NULL, .type = VMS_END }
 
-/* An in-memory byte stream */
+/*
+ * An in-memory byte stream.  A write stream (vmstream_init) owns and grows
+ * buf; a read stream (vmstream_init_read) borrows the caller's buffer
+ * (cap == 0) and vmstream_free leaves it alone.  Reading past the end sets
+ * error and yields zeros; error is sticky.
+ */
 typedef struct VMStream {
     uint8_t *buf;
     size_t len;         /* bytes written / total when reading */
@@ -87,6 +119,23 @@ void vmstream_init(VMStream *s);
 void vmstream_init_read(VMStream *s, const uint8_t *buf, size_t len);
 void vmstream_free(VMStream *s);
 
+/* Primitive accessors (big-endian), for savevm/RAM streaming */
+void vmstream_put_u8(VMStream *s, uint8_t v);
+void vmstream_put_be16(VMStream *s, uint16_t v);
+void vmstream_put_be32(VMStream *s, uint32_t v);
+void vmstream_put_be64(VMStream *s, uint64_t v);
+void vmstream_put_buffer(VMStream *s, const void *buf, size_t len);
+/* u16 length + bytes */
+void vmstream_put_string(VMStream *s, const char *str);
+uint8_t vmstream_get_u8(VMStream *s);
+uint16_t vmstream_get_be16(VMStream *s);
+uint32_t vmstream_get_be32(VMStream *s);
+uint64_t vmstream_get_be64(VMStream *s);
+/* false (and s->error) if fewer than len bytes remain */
+bool vmstream_get_buffer(VMStream *s, void *buf, size_t len);
+/* NULL on truncation; caller frees */
+char *vmstream_get_string(VMStream *s);
+
 /* Save one object: writes version then fields. */
 int vmstate_save(VMStream *s, const VMStateDescription *vmsd, void *opaque);
 /* Load one object; fails cleanly on short streams or bad versions. */
@@ -96,6 +145,12 @@ int vmstate_load(VMStream *s, const VMStateDescription *vmsd, void *opaque,
 /*
  * Whole-machine state: one section per realized device with a vmsd, keyed
  * by its path in the device tree.
+ *
+ * Layout: magic "EMUD", be32 format version (1), then sections
+ *   u8 1 | string path | string vmsd name | be32 payload length | payload
+ * where payload is vmstate_save() output, then u8 0.  A section whose
+ * path names no device, a name mismatch or a payload of the wrong length
+ * fails the load with an Error naming the section.
  */
 int vmstate_save_devices(VMStream *s, Error **errp);
 int vmstate_load_devices(VMStream *s, Error **errp);

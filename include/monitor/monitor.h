@@ -22,14 +22,25 @@ typedef struct Chardev Chardev;
  *   i  integer (HMP: decimal or 0x hex; expressions not supported)
  *   o  size (HMP: 512, 1G ...; QMP: integer bytes)
  *   b  bool (HMP: on/off)
- *   -f flag (HMP: "-f"; QMP: bool "f")   e.g. "force:-f"
+ *   -f flag (HMP: "-f"; QMP: bool named like the argument)  e.g. "force:-f"
+ *   M  size in bytes (HMP: a number means MiB, suffixes allowed:
+ *      "balloon 600"; QMP: integer bytes)
+ *   n  number (HMP: decimal, may have a fraction; QMP: integer or float)
+ *   O  object (HMP: the rest of the line as "key=val,key2=val2", values
+ *      are strings; QMP: any JSON object)
+ *   A  array (QMP only; HMP rejects the command line)
  * Example: "device:s,size:o"  or  "name:s?"
+ *
+ * hmp_name may list aliases after '|': "cont|c", "quit|q".  An
+ * "info X" command is entered as "info X" and listed by "info".
  */
 typedef json_object *MonitorHandler(Monitor *mon, json_object *args,
                                     Error **errp);
 typedef void MonitorHmpPrinter(Monitor *mon, json_object *result);
 
 #define MON_CMD_PRECONFIG   (1u << 0)   /* allowed before qmp_capabilities */
+/* QMP: pass arguments not in the spec through to the handler unchecked */
+#define MON_CMD_QMP_OPEN_ARGS (1u << 1)
 
 typedef struct MonitorCommand {
     const char *qmp_name;       /* "query-status"; NULL: HMP only */
@@ -56,6 +67,17 @@ void monitor_register_commands(const MonitorCommand *cmds);
     }
 const MonitorCommand *monitor_find_qmp(const char *name);
 
+/*
+ * Argument helpers for handlers: the value of args[name] when present
+ * (the monitor has already checked its type), else def.
+ */
+const char *monitor_arg_str(json_object *args, const char *name,
+                            const char *def);
+int64_t monitor_arg_int(json_object *args, const char *name, int64_t def);
+uint64_t monitor_arg_uint(json_object *args, const char *name, uint64_t def);
+bool monitor_arg_bool(json_object *args, const char *name, bool def);
+bool monitor_arg_has(json_object *args, const char *name);
+
 /* Create monitors on a chardev */
 bool monitor_init_qmp(Chardev *chr, bool pretty, Error **errp);
 bool monitor_init_hmp(Chardev *chr, bool use_readline, Error **errp);
@@ -70,6 +92,11 @@ void monitor_vprintf(Monitor *mon, const char *fmt, va_list ap)
 bool monitor_is_qmp(const Monitor *mon);
 /* The monitor running a command on this thread, or NULL */
 Monitor *monitor_cur(void);
+/*
+ * The CPU the monitor's commands refer to ("cpu-index" of
+ * human-monitor-command; 0 by default).
+ */
+int monitor_get_cpu_index(const Monitor *mon);
 
 /*
  * Emit a QMP event to every QMP monitor that negotiated capabilities:

@@ -157,7 +157,12 @@ void memory_region_init_alias(MemoryRegion *mr, void *owner, const char *name,
 void memory_region_finalize(MemoryRegion *mr);
 
 /* ---- Tree building ---- */
-/* Priority 0, may not overlap siblings (asserted under the same priority) */
+/*
+ * Priority 0; may not overlap a sibling that was also added without
+ * _overlap (a warning is printed: the later-added one wins, as with equal
+ * priorities).  Among overlapping siblings a higher priority wins, and at
+ * equal priority the later-added one.
+ */
 void memory_region_add_subregion(MemoryRegion *container, hwaddr offset,
                                  MemoryRegion *sub);
 void memory_region_add_subregion_overlap(MemoryRegion *container,
@@ -195,10 +200,20 @@ bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
 void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size);
 void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
                                unsigned client);
+/*
+ * Ask listeners (KVM) to pull dirty bits of every section of mr into the
+ * bitmaps: call before a pass of memory_region_get_dirty (a display
+ * refresh, a migration iteration).  get_dirty itself does not sync.
+ */
+void memory_region_sync_dirty_bitmap(MemoryRegion *mr);
+/* Same for every section of every address space (migration) */
+void memory_global_dirty_log_sync(void);
 /* Same on the global RAM address space (for TCG's code tracking) */
 void ram_dirty_set(ram_addr_t start, ram_addr_t len);
 bool ram_dirty_get(ram_addr_t start, ram_addr_t len, unsigned client);
 void ram_dirty_clear(ram_addr_t start, ram_addr_t len, unsigned client);
+/* ram_addr of a host pointer into guest RAM, or RAM_ADDR_INVALID */
+ram_addr_t ram_addr_from_host(const void *ptr);
 
 /* ---- Flattened view and address spaces ---- */
 typedef struct FlatRange {
@@ -208,6 +223,7 @@ typedef struct FlatRange {
     uint64_t size;          /* never 0 */
     bool readonly;
     bool romd_mode;
+    uint8_t dirty_log_mask;  /* mr's dirty_log_mask when rendered */
 } FlatRange;
 
 struct FlatView {
@@ -231,6 +247,13 @@ void address_space_destroy(AddressSpace *as);
 FlatView *address_space_to_flatview(AddressSpace *as);
 /* Find the range holding addr, or NULL */
 const FlatRange *flatview_lookup(FlatView *fv, hwaddr addr);
+/*
+ * Keep a view alive across a topology change (e.g. while iterating it
+ * and calling code that may remap regions).  The address space holds one
+ * reference to its current view.
+ */
+FlatView *flatview_ref(FlatView *fv);
+void flatview_unref(FlatView *fv);
 
 /*
  * Accesses.  Byte buffers are in guest-physical byte order (little-endian
@@ -294,7 +317,10 @@ MemTxResult dma_memory_write(AddressSpace *as, hwaddr addr, const void *buf,
                              hwaddr len);
 MemTxResult dma_memory_set(AddressSpace *as, hwaddr addr, uint8_t c,
                            hwaddr len);
-/* true if [addr, addr+len) is valid for DMA in that direction */
+/*
+ * true if [addr, addr+len) is valid for DMA in that direction.  On a
+ * failed dma_memory_read the buffer is left untouched.
+ */
 bool dma_memory_valid(AddressSpace *as, hwaddr addr, hwaddr len,
                       bool is_write);
 
@@ -320,7 +346,7 @@ struct MemoryListener {
                       int old_mask, int new_mask);
     void (*log_stop)(MemoryListener *l, MemoryRegionSection *s,
                      int old_mask, int new_mask);
-    /* pull dirty bits (KVM): called before the bitmap is read */
+    /* pull dirty bits (KVM): see memory_region_sync_dirty_bitmap() */
     void (*log_sync)(MemoryListener *l, MemoryRegionSection *s);
     const char *name;
     int priority;           /* lower first on add, reverse on del */
@@ -348,5 +374,9 @@ extern AddressSpace address_space_io;
 typedef void (*mtree_printf_fn)(void *opaque, const char *fmt, ...)
     EMU_PRINTF(2, 3);
 void mtree_info(mtree_printf_fn pr, void *opaque, bool flatview);
+
+/* ---- Private to system/memory.c and system/physmem.c ---- */
+/* Give back a RAM region's ram_addr range and its host memory if owned */
+void ram_block_release(MemoryRegion *mr);
 
 #endif

@@ -71,6 +71,9 @@ extern bool no_reboot;
  */
 bool main_loop_should_exit(int *status);
 
+/* The machine's way to tell the guest to power down (ACPI button) */
+void system_set_powerdown_notifier(void (*fn)(void));
+
 /* Full system reset (devices then CPUs); used at start-up and on request. */
 void system_reset(ShutdownCause cause);
 
