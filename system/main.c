@@ -894,6 +894,7 @@ int main(int argc, char **argv)
     }
 
     create_devices();
+    qdev_machine_creation_done();
 
     if (cfg.qtest) {
         set_loc("qtest", cfg.qtest);

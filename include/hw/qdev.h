@@ -193,7 +193,7 @@ struct DeviceState {
     TAILQ_HEAD(, BusState) child_buses;
     unsigned num_child_buses;
     GPIOList *gpios;
-    /* properties set by the user before realize (for qtree printing) */
+    /* number of devices of the same type created before this one */
     unsigned instance_id;
 };
 
@@ -275,7 +275,11 @@ bool qdev_machine_is_created(void);
 
 /* Lookup */
 DeviceState *device_find_id(const char *id);
-/* Walk the tree; fn returns non-zero to stop */
+/*
+ * Walk the tree depth-first, parents before children (main system bus
+ * first, then devices on no bus); fn returns non-zero to stop and must not
+ * destroy devices.
+ */
 int device_walk(int (*fn)(DeviceState *dev, void *opaque), void *opaque);
 /*
  * Canonical path: "/machine/peripheral/<id>" for devices with an id,
