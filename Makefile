@@ -20,9 +20,8 @@ endif
         distclean deps help
 
 $(BUILD)/config.mk: configure VERSION
-	@command -v pkg-config >/dev/null && pkg-config --exists json-c || \
-	  sh scripts/install-deps.sh
-	./configure
+	@sh scripts/install-deps.sh
+	./configure --builddir=$(BUILD) $(CONFIGURE_FLAGS)
 
 # Folders whose .c files form the emulator library (everything but main)
 LIB_DIRS := util system hw/core hw/misc chardev monitor accel accel/qtest \

@@ -875,6 +875,9 @@ int main(int argc, char **argv)
     if (!accel_configure(accel_opts, n_accel, &err)) {
         fatal_err(err);
     }
+    for (int i = 0; i < n_accel; i++) {
+        opts_free(accel_opts[i]);
+    }
     set_loc(NULL, NULL);
 
     create_chardevs();
