@@ -603,6 +603,12 @@ static void create_serials(void)
         if (!chr && err) {
             fatal_err(err);
         }
+        /* "mon:SPEC": the serial port shares the backend with an HMP
+         * monitor, as QEMU does */
+        if (chr && strstart(val, "mon:", NULL) &&
+            !monitor_init_hmp(chr, true, &err)) {
+            fatal_err(err);
+        }
         serial_hd_set(port++, chr);   /* NULL for "none" */
     }
     set_loc(NULL, NULL);

@@ -46,9 +46,16 @@ struct ChardevDriver {
     const char *help;
     size_t instance_size;           /* >= sizeof(Chardev) */
     const OptDesc *opts;            /* backend-specific options */
-    /* Open; the generic part (id, logfile) is already set. */
+    /*
+     * Open; the generic part (id, logfile) is already set.  A backend that
+     * is connected right away calls chardev_be_event(chr, CHR_EVENT_OPENED);
+     * chr->filename defaults to the driver name.
+     */
     bool (*open)(Chardev *chr, EmuOpts *opts, Error **errp);
-    /* Write as much as possible without blocking; returns bytes or -1 */
+    /*
+     * Write as much as possible without blocking; returns bytes (0: would
+     * block) or -1.  With no peer connected, drop the data and return len.
+     */
     int (*write)(Chardev *chr, const uint8_t *buf, int len);
     /* The front end can take more input: re-arm reading */
     void (*accept_input)(Chardev *chr);
@@ -146,12 +153,12 @@ void chardev_fd_reader_destroy(ChardevFdReader *r);
 bool chardev_is_mux(Chardev *chr);
 /*
  * Escape character (-echr), default 0x01 (Ctrl-a).
- * Front ends on a mux receive, when they set an event handler: MUX_OUT if
- * they do not have the focus, then OPENED if the backend is open, then
- * MUX_IN if they have the focus.  The first front end attached has the
- * focus; Ctrl-a c and chr_fe_take_focus() move it (MUX_OUT to the old one,
- * MUX_IN to the new one).  Backend OPENED/CLOSED go to every front end,
- * BREAK (Ctrl-a b) to the focused one.
+ * Focus follows QEMU: a front end that sets handlers takes the focus
+ * (MUX_OUT to the old one, MUX_IN to it); Ctrl-a c and chr_fe_take_focus()
+ * move it too.  OPENED is held back until the main loop first runs (start-
+ * up is done, the focus has settled), then goes to every front end; later
+ * front ends get it from chr_fe_set_handlers.  Backend OPENED/CLOSED go to
+ * every front end, BREAK (Ctrl-a b) to the focused one.
  */
 void chardev_mux_set_escape_char(int ch);
 
@@ -173,7 +180,10 @@ void chr_fe_accept_input(CharBackend *be);
 /* Mux only: give the focus to this front end */
 void chr_fe_take_focus(CharBackend *be);
 
-/* Restore terminals etc. at exit (registered by stdio) */
+/*
+ * At exit: close every chardev (restores the terminal, removes unix server
+ * sockets).  stdio also restores the terminal from atexit() on its own.
+ */
 void chardev_cleanup_all(void);
 
 #endif
