@@ -16,6 +16,8 @@ ifeq ($(filter clean distclean deps help,$(MAKECMDGOALS)),)
 endif
 
 .DEFAULT_GOAL := all
+# keep test objects (they are intermediates of pattern rules)
+.SECONDARY:
 .PHONY: all check check-unit check-qtest check-functional install clean \
         distclean deps help
 
@@ -40,24 +42,38 @@ QTEST_BINS := $(QTEST_SRCS:tests/qtest/%.c=$(BUILD)/tests/qtest/%)
 
 INCLUDES := -I$(BUILD) -Iinclude
 
+# "make V=1" shows full command lines
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 all: $(BUILD)/emu
 
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
 
 $(BUILD)/emu: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c $(BUILD)/config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/qtest/%: $(BUILD)/tests/qtest/%.o $(QTEST_LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 tests-build: $(BUILD)/emu $(UNIT_BINS) $(QTEST_BINS)
 .PHONY: tests-build
@@ -66,7 +82,7 @@ tests-build: $(BUILD)/emu $(UNIT_BINS) $(QTEST_BINS)
 # machine needs nothing but "make check".
 check:
 	@sh scripts/install-deps.sh
-	@$(MAKE) --no-print-directory tests-build
+	@$(MAKE) --no-print-directory -j2 tests-build
 	@sh tests/run.sh $(BUILD)
 
 check-unit: $(UNIT_BINS)

@@ -188,8 +188,12 @@ static bool mux_process_byte(MuxChardev *d, uint8_t ch)
     case 'h':
         mux_print_help(d);
         break;
-    case 'x':
+    case 'x': {
+        /* as QEMU: say why the terminal is about to be given back */
+        static const char term[] = "emu: Terminated\n\r";
+        mux_write_all(d, term, strlen(term));
         system_shutdown_request(SHUTDOWN_CAUSE_HOST_UI);
+    }
         break;
     case 's':
         /* Committing -snapshot disks needs the block layer: not yet */
