@@ -36,7 +36,8 @@ UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 QTEST_LIB_SRCS := tests/qtest/libqtest.c
-QTEST_LIB_OBJS := $(QTEST_LIB_SRCS:%.c=$(BUILD)/%.o)
+# the client library shares the string helpers of util/osdep.c
+QTEST_LIB_OBJS := $(QTEST_LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/util/osdep.o
 QTEST_SRCS := $(wildcard tests/qtest/*-test.c)
 QTEST_BINS := $(QTEST_SRCS:tests/qtest/%.c=$(BUILD)/tests/qtest/%)
 

@@ -99,20 +99,6 @@ static const OptDesc common_opts[] = {
     { NULL }
 };
 
-/* Same rule as QEMU's ids: a letter, then letters, digits, '-', '.', '_' */
-static bool id_wellformed(const char *id)
-{
-    if (!isalpha((unsigned char)id[0])) {
-        return false;
-    }
-    for (const char *p = id + 1; *p; p++) {
-        if (!isalnum((unsigned char)*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool validate_opts(EmuOpts *opts, const ChardevDriver *drv,
                           Error **errp)
 {

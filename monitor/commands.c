@@ -43,21 +43,30 @@ static json_object *cmd_qmp_capabilities(Monitor *mon, json_object *args,
 
 /* ---- query-version / info version ---- */
 
-static json_object *cmd_query_version(Monitor *mon, json_object *args,
-                                      Error **errp)
+/*
+ * Shared by the greeting and query-version.  Key order as QEMU prints it
+ * (micro, minor, major), so byte-for-byte comparisons with QEMU hold.
+ */
+json_object *qmp_version_info(void)
 {
     json_object *qemu = json_object_new_object();
-    json_object_object_add(qemu, "major",
-                           json_object_new_int(EMU_QMP_COMPAT_MAJOR));
-    json_object_object_add(qemu, "minor",
-                           json_object_new_int(EMU_QMP_COMPAT_MINOR));
     json_object_object_add(qemu, "micro",
                            json_object_new_int(EMU_QMP_COMPAT_MICRO));
+    json_object_object_add(qemu, "minor",
+                           json_object_new_int(EMU_QMP_COMPAT_MINOR));
+    json_object_object_add(qemu, "major",
+                           json_object_new_int(EMU_QMP_COMPAT_MAJOR));
     json_object *ret = json_object_new_object();
     json_object_object_add(ret, "qemu", qemu);
     json_object_object_add(ret, "package",
                            json_object_new_string(" (emu " EMU_VERSION ")"));
     return ret;
+}
+
+static json_object *cmd_query_version(Monitor *mon, json_object *args,
+                                      Error **errp)
+{
+    return qmp_version_info();
 }
 
 static int64_t json_get_path_int(json_object *obj, const char *a,

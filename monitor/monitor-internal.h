@@ -117,6 +117,8 @@ bool monitor_arg_spec_next(const char **pos, MonitorArgSpec *spec);
 void qmp_handle_input(Monitor *mon, const uint8_t *buf, size_t len);
 /* Serialise as QEMU does: compact with ", "/": ", or indented */
 char *qmp_to_json(json_object *obj, bool pretty);
+/* {"qemu": {"micro", "minor", "major"}, "package"} */
+json_object *qmp_version_info(void);
 
 /* ---- HMP (hmp.c) ---- */
 

@@ -415,17 +415,7 @@ void qmp_handle_input(Monitor *mon, const uint8_t *buf, size_t len)
 
 static json_object *qmp_greeting(void)
 {
-    json_object *qemu = json_object_new_object();
-    json_object_object_add(qemu, "micro",
-                           json_object_new_int(EMU_QMP_COMPAT_MICRO));
-    json_object_object_add(qemu, "minor",
-                           json_object_new_int(EMU_QMP_COMPAT_MINOR));
-    json_object_object_add(qemu, "major",
-                           json_object_new_int(EMU_QMP_COMPAT_MAJOR));
-    json_object *version = json_object_new_object();
-    json_object_object_add(version, "qemu", qemu);
-    json_object_object_add(version, "package",
-                           json_object_new_string(" (emu " EMU_VERSION ")"));
+    json_object *version = qmp_version_info();
     json_object *caps = json_object_new_array();
     json_object_array_add(caps, json_object_new_string("oob"));
     json_object *qmp = json_object_new_object();

@@ -10,20 +10,6 @@ bool vm_uuid_set;
 const char *firmware_path[MAX_FIRMWARE_DIRS + 1];
 int firmware_path_count;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool uuid_parse(const char *str, uint8_t uuid[16])
 {
     /* 8-4-4-4-12 hex digits */
@@ -46,7 +32,7 @@ bool uuid_parse(const char *str, uint8_t uuid[16])
             i++;
             continue;
         }
-        int hi = hexval(str[i]), lo = hexval(str[i + 1]);
+        int hi = hex_digit_value(str[i]), lo = hex_digit_value(str[i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }

@@ -1,5 +1,6 @@
 /* Allocation, string buffers and small OS helpers. */
 #include "emu/osdep.h"
+#include <ctype.h>
 #include <fcntl.h>
 
 static void EMU_NORETURN out_of_memory(size_t size)
@@ -144,6 +145,33 @@ void strbuf_free(StrBuf *sb)
     free(sb->str);
     sb->str = NULL;
     sb->len = sb->cap = 0;
+}
+
+int hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool id_wellformed(const char *id)
+{
+    if (!isalpha((unsigned char)id[0])) {
+        return false;
+    }
+    for (const char *p = id + 1; *p; p++) {
+        if (!isalnum((unsigned char)*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool strstart(const char *str, const char *prefix, const char **rest)

@@ -127,20 +127,6 @@ static bool qtest_check_args(QTestServer *s, int nwords, int min, int max)
     return true;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* ---- base64 (RFC 4648, with padding) ---- */
 
 static const char b64_alphabet[] =
@@ -530,7 +516,7 @@ static void qtest_cmd_write(QTestServer *s, char **words, int nwords)
         return;
     }
     for (size_t i = 0; i < ndigits; i++) {
-        if (hex_nibble(hexdata[i]) < 0) {
+        if (hex_digit_value(hexdata[i]) < 0) {
             qtest_send(s, "ERR invalid hex data\n");
             return;
         }
@@ -538,8 +524,8 @@ static void qtest_cmd_write(QTestServer *s, char **words, int nwords)
     /* Shorter data is zero-filled, longer data truncated (as in QEMU) */
     data = emu_malloc0(len ? len : 1);
     for (uint64_t i = 0; i < len && i * 2 < ndigits; i++) {
-        data[i] = hex_nibble(hexdata[i * 2]) << 4 |
-                  hex_nibble(hexdata[i * 2 + 1]);
+        data[i] = hex_digit_value(hexdata[i * 2]) << 4 |
+                  hex_digit_value(hexdata[i * 2 + 1]);
     }
     address_space_write(&address_space_memory, addr, data, len);
     free(data);

@@ -474,19 +474,6 @@ DeviceState *device_new(const char *type, Error **errp)
     return dev;
 }
 
-static bool id_wellformed(const char *id)
-{
-    if (!isalpha((unsigned char)id[0])) {
-        return false;
-    }
-    for (const char *p = id + 1; *p; p++) {
-        if (!isalnum((unsigned char)*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool device_set_id(DeviceState *dev, const char *id, Error **errp)
 {
     DeviceState *other;

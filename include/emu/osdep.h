@@ -80,6 +80,13 @@ char *strbuf_steal(StrBuf *sb);   /* returns the string, sb becomes empty */
 void strbuf_free(StrBuf *sb);
 
 /* Strings */
+/* Value of a hexadecimal digit, or -1 */
+int hex_digit_value(char c);
+/*
+ * QEMU's rule for user-given ids (-device id=, -chardev id=, ...): a
+ * letter, then letters, digits, '-', '.' or '_'.
+ */
+bool id_wellformed(const char *id);
 bool strstart(const char *str, const char *prefix, const char **rest);
 int emu_strtou64(const char *s, const char **end, int base, uint64_t *res);
 int emu_strtoi64(const char *s, const char **end, int base, int64_t *res);

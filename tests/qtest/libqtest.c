@@ -801,20 +801,6 @@ void qtest_outl(QTestState *s, uint16_t port, uint32_t value)
     qtest_cmd_void(s, "outl", port, value);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 void qtest_memread(QTestState *s, uint64_t addr, void *data, size_t size)
 {
     uint8_t *out = data;
@@ -828,7 +814,7 @@ void qtest_memread(QTestState *s, uint64_t addr, void *data, size_t size)
         qtest_die(s, "bad data in reply to read: '%.80s'", val);
     }
     for (size_t i = 0; i < size; i++) {
-        int hi = hexval(val[2 + i * 2]), lo = hexval(val[3 + i * 2]);
+        int hi = hex_digit_value(val[2 + i * 2]), lo = hex_digit_value(val[3 + i * 2]);
         if (hi < 0 || lo < 0) {
             qtest_die(s, "bad hex in reply to read: '%.80s'", val);
         }

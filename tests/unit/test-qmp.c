@@ -288,7 +288,7 @@ static void test_query_version_and_commands(void **state)
     send_input("{\"execute\": \"query-version\"}");
     out = take_output();
     assert_string_equal(out,
-        "{\"return\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}, "
+        "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
         "\"package\": \" (emu " EMU_VERSION ")\"}}\r\n");
     free(out);
 
