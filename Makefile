@@ -100,7 +100,7 @@ install: $(BUILD)/emu
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/emu $(DESTDIR)$(PREFIX)/bin/emu
 	install -d $(DESTDIR)$(PREFIX)/share/doc/emu
-	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/emu/
+	install -m 644 README.md docs/user/*.md $(DESTDIR)$(PREFIX)/share/doc/emu/
 
 clean distclean:
 	rm -rf $(BUILD)
