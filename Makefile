@@ -26,8 +26,13 @@ $(BUILD)/config.mk: configure VERSION
 	./configure --builddir=$(BUILD) $(CONFIGURE_FLAGS)
 
 # Folders whose .c files form the emulator library (everything but main)
+HOST_ARCH := $(shell uname -m)
 LIB_DIRS := util system hw/core hw/misc chardev monitor accel accel/qtest \
-            migration
+            migration tcg tcg/tci accel/tcg
+# the native code generator exists for x86-64 hosts; others interpret
+ifeq ($(HOST_ARCH),x86_64)
+LIB_DIRS += tcg/x86_64
+endif
 LIB_SRCS := $(filter-out system/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/system/main.o

@@ -26,6 +26,8 @@
     ((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
 
+#define HOST_BIG_ENDIAN (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #ifndef MIN
