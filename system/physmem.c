@@ -24,6 +24,7 @@ static size_t ram_blocks_cap;
 
 static unsigned long *dirty_bitmaps[DIRTY_MEMORY_NUM];
 static uint64_t dirty_bitmap_pages;     /* pages covered by the bitmaps */
+static const RAMWriteHooks *ram_write_hooks;
 
 AddressSpace address_space_memory;
 AddressSpace address_space_io;
@@ -129,16 +130,51 @@ static bool bitmap_any_in_range(const unsigned long *map, uint64_t first,
     return false;
 }
 
+static bool bitmap_all_in_range(const unsigned long *map, uint64_t first,
+                                uint64_t last)
+{
+    uint64_t page = first;
+
+    while (page <= last) {
+        if (page % BITS_PER_WORD == 0 && last - page + 1 >= BITS_PER_WORD) {
+            if (map[page / BITS_PER_WORD] != ~0UL) {
+                return false;
+            }
+            page += BITS_PER_WORD;
+        } else {
+            unsigned long bit = 1UL << (page % BITS_PER_WORD);
+            if (!(map[page / BITS_PER_WORD] & bit)) {
+                return false;
+            }
+            page++;
+        }
+    }
+    return true;
+}
+
+void ram_set_write_hooks(const RAMWriteHooks *hooks)
+{
+    ram_write_hooks = hooks;
+}
+
 void ram_dirty_set(ram_addr_t start, ram_addr_t len)
 {
     uint64_t first, last;
     unsigned c;
+    bool code_clean;
 
     if (!dirty_page_range(start, len, &first, &last)) {
         return;
     }
+    /* A clear CODE bit means the translator may hold code from the page */
+    code_clean = ram_write_hooks && ram_write_hooks->code_written &&
+                 !bitmap_all_in_range(dirty_bitmaps[DIRTY_MEMORY_CODE],
+                                      first, last);
     for (c = 0; c < DIRTY_MEMORY_NUM; c++) {
         bitmap_set_range(dirty_bitmaps[c], first, last);
+    }
+    if (code_clean) {
+        ram_write_hooks->code_written(start, len);
     }
 }
 
@@ -162,6 +198,9 @@ void ram_dirty_clear(ram_addr_t start, ram_addr_t len, unsigned client)
         return;
     }
     bitmap_clear_range(dirty_bitmaps[client], first, last);
+    if (ram_write_hooks && ram_write_hooks->dirty_cleared) {
+        ram_write_hooks->dirty_cleared(start, len, client);
+    }
 }
 
 /* The RAM region behind mr (through aliases) and the offset into it */

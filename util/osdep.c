@@ -104,15 +104,21 @@ void strbuf_append(StrBuf *sb, const char *s)
 
 void strbuf_vprintf(StrBuf *sb, const char *fmt, va_list ap)
 {
+    /* try into the free tail first; grow and retry only if it was short */
+    strbuf_reserve(sb, 64);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = sb->cap - sb->len;
+    int n = vsnprintf(sb->str + sb->len, room, fmt, ap2);
     va_end(ap2);
     if (n < 0) {
+        sb->str[sb->len] = 0;
         return;
     }
-    strbuf_reserve(sb, n);
-    vsnprintf(sb->str + sb->len, n + 1, fmt, ap);
+    if ((size_t)n >= room) {
+        strbuf_reserve(sb, n);
+        vsnprintf(sb->str + sb->len, n + 1, fmt, ap);
+    }
     sb->len += n;
 }
 

@@ -214,6 +214,21 @@ bool ram_dirty_get(ram_addr_t start, ram_addr_t len, unsigned client);
 void ram_dirty_clear(ram_addr_t start, ram_addr_t len, unsigned client);
 /* ram_addr of a host pointer into guest RAM, or RAM_ADDR_INVALID */
 ram_addr_t ram_addr_from_host(const void *ptr);
+/*
+ * Write tracking for the translator (registered by accel/tcg/cputlb.c).
+ * code_written: RAM [start, start+len) was just written (bytes copied and
+ * dirty bits set, by any path: CPU slow path, DMA, loaders, unmap) and at
+ * least one of its pages had its DIRTY_MEMORY_CODE bit clear, i.e. may
+ * hold translated code.  dirty_cleared: the dirty bits of client were
+ * cleared on [start, start+len), so CPU TLBs must send writes there
+ * through the slow path again to set them (each call scans every CPU's
+ * TLB: clear whole ranges at once, not page by page).
+ */
+typedef struct RAMWriteHooks {
+    void (*code_written)(ram_addr_t start, ram_addr_t len);
+    void (*dirty_cleared)(ram_addr_t start, ram_addr_t len, unsigned client);
+} RAMWriteHooks;
+void ram_set_write_hooks(const RAMWriteHooks *hooks);
 
 /* ---- Flattened view and address spaces ---- */
 typedef struct FlatRange {

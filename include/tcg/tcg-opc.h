@@ -10,6 +10,24 @@
  *
  * The printer, optimizer, liveness pass, register allocator, interpreter
  * and native back end all read this table (tcg_op_defs[]).
+ *
+ * Exact semantics (the optimizer folds by them, the differential test
+ * holds both back ends to them): W is the op width (32 or 64); I32 values
+ * are the low 32 bits of their temp, and no op may depend on the bits
+ * above.  Arithmetic wraps (two's complement).  Shift and rotate counts
+ * are taken modulo W.  div/rem/divu/remu by 0 and div/rem of INT_MIN by
+ * -1 have no defined result: front ends must never let them execute, and
+ * the optimizer never folds them.  rem has the sign of the dividend (C).
+ * extract/sextract: 0 < len, pos + len <= W.  deposit: same, out keeps a's
+ * bits outside [pos, pos+len).  extract2: 0 <= pos < W, out = the W bits of
+ * (hi:lo) starting at bit pos.  clz/ctz count in W bits; ctpop likewise.
+ * setcond compares W-bit values (unsigned conditions as unsigned W-bit).
+ * bswapN reads only the low N bits of its input; the swapped N bits are
+ * zero-extended to W, or sign-extended with TCG_BSWAP_OS (TCG_BSWAP_IZ and
+ * TCG_BSWAP_OZ are hints that change nothing; bswap32 on I32 and bswap64
+ * ignore the flags).  ext8s etc. extend the low bits to W.  qemu_ld
+ * extends the loaded value to W per MO_SIGN.  mulu2/muls2/muluh/mulsh:
+ * the 2W-bit product.  add2/sub2: 2W-bit arithmetic on (hi:lo) pairs.
  */
 
 /* pseudo ops: handled by generic code, never reach a back end */

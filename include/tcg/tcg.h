@@ -253,6 +253,7 @@ static inline TCGArg label_arg(TCGLabel *l) { return (TCGArg)l; }
 static inline TCGLabel *arg_label(TCGArg a) { return (TCGLabel *)a; }
 
 /* ---- Helpers called from generated code ---- */
+/* NO_READ_GLOBALS implies NO_WRITE_GLOBALS (as in QEMU) */
 #define TCG_CALL_NO_READ_GLOBALS  0x1   /* globals need not be synced */
 #define TCG_CALL_NO_WRITE_GLOBALS 0x2   /* globals stay valid in registers */
 #define TCG_CALL_NO_SIDE_EFFECTS  0x4   /* removable if result unused */
@@ -333,6 +334,13 @@ typedef struct TCGBackend {
 
 extern const TCGBackend tcg_backend_native;   /* x86-64 hosts */
 extern const TCGBackend tcg_backend_interp;   /* any host */
+/*
+ * Print the interpreter's bytecode of one TB (code: tc.ptr, size:
+ * tc.size) for -d out_asm; f may be NULL.  Returns the bytes that
+ * decode as instructions (the TB's constant pool follows them), or 0
+ * if the bytecode does not decode exactly.
+ */
+size_t tcg_interp_disas(FILE *f, const void *code, size_t size);
 
 /* ---- Softmmu TLB layout shared by the back ends and accel/tcg ---- */
 /*
@@ -417,6 +425,11 @@ struct TCGContext {
 
     /* back-end private data */
     void *backend_data;
+
+    /* private to tcg/tcg.c (free temp lists, constant table, ...) */
+    struct TCGCorePriv *core;
+    /* private to tcg/optimize.c: per-temp info, allocated on first use */
+    void *opt_data;
 };
 
 extern __thread TCGContext *tcg_ctx;
@@ -513,6 +526,11 @@ void tcg_liveness(TCGContext *s);
  * liveness, back-end code generation.  Returns as backend->gen_code.
  */
 int tcg_gen_code(TCGContext *s, TranslationBlock *tb);
+/*
+ * false disables tcg_optimize() in tcg_gen_code() (so does the environment
+ * variable EMU_TCG_NOOPT); liveness always runs.
+ */
+extern bool tcg_optimize_enabled;
 
 /* ---- Printing (-d op, -d op_opt) ---- */
 void tcg_dump_ops(TCGContext *s, FILE *f, bool have_prefs);

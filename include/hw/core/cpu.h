@@ -110,6 +110,14 @@ struct CPUClass {
     bool (*tlb_fill)(CPUState *cs, uint64_t addr, int size,
                      MMUAccessType access_type, int mmu_idx, bool probe,
                      uintptr_t retaddr);
+    /*
+     * TCG: an access violated its MemOp alignment requirement (MO_ALIGN*);
+     * raise the guest's alignment exception (cpu_loop_exit_restore),
+     * never returning.  NULL: the access is performed unaligned.
+     */
+    void (*do_unaligned_access)(CPUState *cs, uint64_t addr,
+                                MMUAccessType access_type, int mmu_idx,
+                                uintptr_t retaddr);
     /* TCG: which MMU mode the CPU is in now (for the code TLB) */
     int (*mmu_index)(CPUState *cs, bool ifetch);
     /* TCG: take a pending interrupt if possible; true if one was taken */
@@ -149,6 +157,12 @@ struct CPUState {
     CPUTLBState *tlb;
     TBJumpCache *tb_jmp_cache;
     TCGContext *tcg;                /* the translating context of this vCPU */
+    /*
+     * cflags for the next TB only (-1: none), e.g. one instruction after
+     * self-modifying code; consumed by cpu_exec.
+     */
+    uint32_t cflags_next_tb;
+    bool singlestep;                /* every TB one insn, CF_SINGLE_STEP */
     /* accel private (e.g. KVM vCPU fd, run area) */
     void *accel;
 
@@ -167,15 +181,30 @@ CPUState *cpu_by_index(int index);
 
 /* Ask a vCPU to leave guest code soon (thread-safe) */
 void cpu_exit(CPUState *cs);
+/*
+ * Raise interrupt_request bits (thread-safe): the vCPU leaves guest code
+ * at the next TB entry and, if it sleeps halted, is woken.
+ */
 void cpu_interrupt(CPUState *cs, int mask);
 void cpu_reset_interrupt(CPUState *cs, int mask);
+/* cc->reset, then the generic state (exception, halted, requests) */
 void cpu_reset(CPUState *cs);
+/* Does the CPU have something to do (cc->has_work, or an interrupt)? */
+bool cpu_has_work(CPUState *cs);
+/*
+ * The accelerator's way to wake a vCPU that sleeps (halted, or idle
+ * between time slices), called by cpu_interrupt() and cpu_exit(); set by
+ * the accelerator in use (NULL: nothing to wake).
+ */
+void cpu_set_kick_handler(void (*kick)(CPUState *cs));
 
 /* ---- TCG runtime (accel/tcg) ---- */
 /* Run guest code until something needs the main loop; returns EXCP_* */
 int cpu_exec(CPUState *cs);
 /* Leave guest code now (from a helper), back to cpu_exec's loop */
 void EMU_NORETURN cpu_loop_exit(CPUState *cs);
+/* Leave with no exception pending (exception_index = -1) */
+void EMU_NORETURN cpu_loop_exit_noexc(CPUState *cs);
 /* Same, first restoring the guest state of the insn at host pc retaddr */
 void EMU_NORETURN cpu_loop_exit_restore(CPUState *cs, uintptr_t retaddr);
 /* Raise a guest exception from a helper */
@@ -193,6 +222,11 @@ static inline CPUState *env_cpu(void *env)
 {
     return env_neg(env)->cpu;
 }
+
+/* env offset of neg.exit_request, read by the check at TB entry */
+#define EXIT_REQUEST_OFFSET_FROM_ENV \
+    (-(intptr_t)sizeof(CPUNegativeOffsetState) + \
+     (intptr_t)offsetof(CPUNegativeOffsetState, exit_request))
 
 /* env offset of the fast TLB table of MMU mode 0 (TCGContext.tlb_fast_offset) */
 #define TLB_FAST_OFFSET_FROM_ENV \

@@ -1,0 +1,264 @@
+/* The generic translator loop and guest code fetch for front ends. */
+#include "emu/osdep.h"
+#include "emu/log.h"
+#include "tcg/tcg-op.h"
+#include "exec/translator.h"
+#include "exec/cputlb.h"
+#include "internal.h"
+
+#define PAGE_SIZE_ ((uint64_t)1 << TARGET_PAGE_BITS)
+#define PAGE_MASK_ (~(PAGE_SIZE_ - 1))
+
+void gen_tb_start(DisasContextBase *db)
+{
+    TCGv_i32 req = tcg_temp_ebb_new_i32();
+
+    db->exit_label = gen_new_label();
+    tcg_gen_ld_i32(req, temp_tcgv_ptr(tcg_ctx->env),
+                   EXIT_REQUEST_OFFSET_FROM_ENV);
+    tcg_gen_brcondi_i32(TCG_COND_NE, req, 0, db->exit_label);
+    tcg_temp_free_i32(req);
+}
+
+void gen_tb_end(DisasContextBase *db)
+{
+    if (db->exit_label) {
+        gen_set_label(db->exit_label);
+        tcg_gen_exit_tb(db->tb, TB_EXIT_REQUESTED);
+    }
+}
+
+bool translator_use_goto_tb(DisasContextBase *db, uint64_t dest)
+{
+    if (db->tb->cflags & CF_NOCHAIN) {
+        return false;
+    }
+    return ((db->pc_first ^ dest) & PAGE_MASK_) == 0;
+}
+
+/* ---- Code fetch ---- */
+
+static void load_first_page(void *env, DisasContextBase *db)
+{
+    void *host = NULL;
+    uint64_t page = db->pc_first & PAGE_MASK_;
+    uint64_t phys = get_page_addr_code_hostp(env, db->pc_first, &host);
+
+    db->page_vaddr[0] = page;
+    db->page_loaded[0] = true;
+    db->page_host[0] = NULL;
+    if (phys != TB_PAGE_ADDR_INVALID && host) {
+        db->page_host[0] = (const uint8_t *)host - (db->pc_first - page);
+    }
+    db->page_loaded[1] = false;
+    db->page_host[1] = NULL;
+}
+
+/* Index (0/1) of the loaded page holding pc, loading the second if needed */
+static int code_page(void *env, DisasContextBase *db, uint64_t pc)
+{
+    uint64_t page = pc & PAGE_MASK_;
+    TranslationBlock *tb = db->tb;
+    void *host = NULL;
+    uint64_t phys;
+
+    if (page == db->page_vaddr[0]) {
+        return 0;
+    }
+    if (db->page_loaded[1] && page == db->page_vaddr[1]) {
+        return 1;
+    }
+    if (db->num_insns > 1) {
+        /*
+         * This insn reaches into another page, which may fault: let it
+         * start the next TB instead, so that a fault sees its state.
+         */
+        tb_gen_restart_with(db->num_insns - 1);
+    }
+    if (db->page_loaded[1] || page != db->page_vaddr[0] + PAGE_SIZE_) {
+        /* one insn spanning three pages: no ISA we know has that */
+        fprintf(stderr, "emu: translator: code read at 0x%" PRIx64
+                " is not on the page of the insn at 0x%" PRIx64 "\n",
+                pc, db->pc_first);
+        abort();
+    }
+    phys = get_page_addr_code_hostp(env, page, &host);
+    db->page_vaddr[1] = page;
+    db->page_loaded[1] = true;
+    if (phys == TB_PAGE_ADDR_INVALID || !host) {
+        /* runs into I/O memory: a one-off TB, never cached */
+        db->page_host[1] = NULL;
+        tb->page_addr[0] = TB_PAGE_ADDR_INVALID;
+        tb->page_addr[1] = TB_PAGE_ADDR_INVALID;
+    } else {
+        db->page_host[1] = host;
+        if (tb->page_addr[0] != TB_PAGE_ADDR_INVALID) {
+            tb->page_addr[1] = phys & PAGE_MASK_;
+        }
+    }
+    return 1;
+}
+
+static void translator_read(void *env, DisasContextBase *db, uint64_t pc,
+                            uint8_t *buf, unsigned len)
+{
+    int n = code_page(env, db, pc);
+    uint64_t off = pc - db->page_vaddr[n];
+
+    if (likely(db->page_host[n] && off + len <= PAGE_SIZE_)) {
+        memcpy(buf, db->page_host[n] + off, len);
+        return;
+    }
+    for (unsigned i = 0; i < len; i++) {
+        uint64_t a = pc + i;
+        n = code_page(env, db, a);
+        if (db->page_host[n]) {
+            buf[i] = db->page_host[n][a - db->page_vaddr[n]];
+        } else {
+            buf[i] = (uint8_t)cpu_ld_code(env, a, MO_UB);
+        }
+    }
+}
+
+static uint64_t assemble(const DisasContextBase *db, const uint8_t *b,
+                         unsigned len)
+{
+    uint64_t v = 0;
+
+    if (db->code_big_endian) {
+        for (unsigned i = 0; i < len; i++) {
+            v = (v << 8) | b[i];
+        }
+    } else {
+        for (unsigned i = len; i-- > 0;) {
+            v = (v << 8) | b[i];
+        }
+    }
+    return v;
+}
+
+uint8_t translator_ldub(void *env, DisasContextBase *db, uint64_t pc)
+{
+    uint8_t b;
+
+    translator_read(env, db, pc, &b, 1);
+    return b;
+}
+
+uint16_t translator_lduw(void *env, DisasContextBase *db, uint64_t pc)
+{
+    uint8_t b[2];
+
+    translator_read(env, db, pc, b, 2);
+    return (uint16_t)assemble(db, b, 2);
+}
+
+uint32_t translator_ldl(void *env, DisasContextBase *db, uint64_t pc)
+{
+    uint8_t b[4];
+
+    translator_read(env, db, pc, b, 4);
+    return (uint32_t)assemble(db, b, 4);
+}
+
+uint64_t translator_ldq(void *env, DisasContextBase *db, uint64_t pc)
+{
+    uint8_t b[8];
+
+    translator_read(env, db, pc, b, 8);
+    return assemble(db, b, 8);
+}
+
+/* ---- -d in_asm ---- */
+
+static void log_in_asm(CPUState *cs, DisasContextBase *db)
+{
+    TranslationBlock *tb = db->tb;
+    FILE *f = log_file();
+    uint8_t *code = emu_malloc(tb->size ? tb->size : 1);
+    uint32_t got = 0;
+
+    /* only from pages the translation read: no new faults here */
+    for (; got < tb->size; got++) {
+        uint64_t a = tb->pc + got;
+        uint64_t page = a & PAGE_MASK_;
+        int n = page == db->page_vaddr[0] ? 0
+              : (db->page_loaded[1] && page == db->page_vaddr[1]) ? 1 : -1;
+        if (n < 0 || !db->page_host[n]) {
+            break;
+        }
+        code[got] = db->page_host[n][a - page];
+    }
+    fprintf(f, "----------------\nIN: \n");
+    if (cs->cc->disas_log && got) {
+        cs->cc->disas_log(cs, f, tb->pc, code, got);
+    } else {
+        for (uint32_t i = 0; i < got; i += 16) {
+            fprintf(f, "0x%016" PRIx64 ": ", tb->pc + i);
+            for (uint32_t j = i; j < got && j < i + 16; j++) {
+                fprintf(f, " %02x", code[j]);
+            }
+            fprintf(f, "\n");
+        }
+    }
+    fprintf(f, "\n");
+    fflush(f);
+    free(code);
+}
+
+/* ---- The loop ---- */
+
+void translator_loop(CPUState *cs, TranslationBlock *tb, int max_insns,
+                     const TranslatorOps *ops, DisasContextBase *db)
+{
+    void *env = cs->env_ptr;
+
+    db->tb = tb;
+    db->pc_first = tb->pc;
+    db->pc_next = tb->pc;
+    db->is_jmp = DISAS_NEXT;
+    db->num_insns = 0;
+    db->max_insns = max_insns;
+    db->singlestep_enabled = (tb->cflags & CF_SINGLE_STEP) != 0;
+    db->code_big_endian = false;
+    db->exit_label = NULL;
+    load_first_page(env, db);
+
+    ops->init_disas_context(db, cs);
+    assert(db->is_jmp == DISAS_NEXT);
+    if (db->max_insns < 1) {
+        db->max_insns = 1;
+    }
+
+    gen_tb_start(db);
+    ops->tb_start(db, cs);
+
+    for (;;) {
+        db->num_insns++;
+        ops->insn_start(db, cs);
+        ops->translate_insn(db, cs);
+
+        if (db->is_jmp != DISAS_NEXT) {
+            break;
+        }
+        if (db->num_insns >= db->max_insns) {
+            db->is_jmp = DISAS_TOO_MANY;
+            break;
+        }
+        if ((db->pc_next ^ db->pc_first) & PAGE_MASK_) {
+            /* the next insn starts on another page: see translator.h */
+            db->is_jmp = DISAS_TOO_MANY;
+            break;
+        }
+    }
+
+    ops->tb_stop(db, cs);
+    gen_tb_end(db);
+
+    tb->size = (uint32_t)(db->pc_next - db->pc_first);
+    tb->icount = (uint16_t)db->num_insns;
+
+    if (unlikely(emu_log_enabled(LOG_TB_IN_ASM))) {
+        log_in_asm(cs, db);
+    }
+}
