@@ -27,7 +27,9 @@ $(BUILD)/config.mk: configure VERSION
 
 # Folders whose .c files form the emulator library (everything but main)
 HOST_ARCH := $(shell uname -m)
-LIB_DIRS := util system hw/core hw/misc chardev monitor accel accel/qtest \
+LIB_DIRS := util system hw/core hw/misc hw/isa hw/intc hw/timer hw/rtc hw/char \
+            hw/input hw/pci hw/pci-host hw/acpi hw/nvram hw/i386 \
+            chardev monitor accel accel/qtest accel/kvm target/i386 \
             migration tcg tcg/tci accel/tcg
 # the native code generator exists for x86-64 hosts; others interpret
 ifeq ($(HOST_ARCH),x86_64)
