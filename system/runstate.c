@@ -331,6 +331,8 @@ void system_reset(ShutdownCause cause)
 static int reset_requested;        /* ShutdownCause, 0 = none */
 static int shutdown_requested;
 static int powerdown_requested;
+/* isa-debug-exit: exit status + 1, 0 = none (statuses are >= 0) */
+static int exit_requested;
 
 void system_reset_request(ShutdownCause cause)
 {
@@ -357,6 +359,16 @@ void system_shutdown_request(ShutdownCause cause)
     main_loop_notify();
 }
 
+void system_exit_request(int status)
+{
+    __atomic_store_n(&exit_requested, (status & 0xff) + 1, __ATOMIC_SEQ_CST);
+    const AccelOps *acc = current_accel();
+    if (acc && acc->kick_all) {
+        acc->kick_all();
+    }
+    main_loop_notify();
+}
+
 void system_powerdown_request(void)
 {
     __atomic_store_n(&powerdown_requested, 1, __ATOMIC_SEQ_CST);
@@ -372,6 +384,12 @@ void system_set_powerdown_notifier(void (*fn)(void))
 
 bool main_loop_should_exit(int *status)
 {
+    int exit_status = __atomic_exchange_n(&exit_requested, 0,
+                                          __ATOMIC_SEQ_CST);
+    if (exit_status) {
+        *status = exit_status - 1;
+        return true;
+    }
     int cause = __atomic_exchange_n(&shutdown_requested, 0, __ATOMIC_SEQ_CST);
     if (cause) {
         monitor_event("SHUTDOWN", cause_event_data(cause));

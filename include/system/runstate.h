@@ -61,6 +61,12 @@ void vm_stop(RunState s);
 void system_reset_request(ShutdownCause cause);
 void system_shutdown_request(ShutdownCause cause);
 void system_powerdown_request(void);
+/*
+ * Ask emu to exit with this process status (isa-debug-exit): the main
+ * loop returns it from main_loop_should_exit() at its next iteration,
+ * before any pending shutdown or reset.
+ */
+void system_exit_request(int status);
 /* Set by -no-shutdown / -no-reboot */
 extern bool no_shutdown;
 extern bool no_reboot;
