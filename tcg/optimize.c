@@ -91,30 +91,38 @@ static inline TCGTemp *itemp(OptCtx *ctx, int i)
     return &ctx->s->temps[i];
 }
 
-static OptTemp *ts_info(OptCtx *ctx, TCGTemp *ts)
+/* First look at a temp in this extended block: what its kind tells */
+static __attribute__((noinline)) OptTemp *ts_info_init(OptCtx *ctx,
+                                                       TCGTemp *ts, int i)
 {
-    int i = tidx(ctx, ts);
     OptTemp *ti = &ctx->info[i];
-    uint64_t bit = 1ull << (i & 63);
 
-    if (!(ctx->used[i / 64] & bit)) {
-        ctx->used[i / 64] |= bit;
-        ti->prev_copy = ti->next_copy = i;
-        ti->def = ++ctx->def_counter;
-        ti->unop = UNOP_NONE;
-        if (ts->kind == TEMP_CONST) {
-            ti->is_const = true;
-            ti->val = ts->val;
-            ti->z_mask = ts->val & width_mask(ts->type);
-            ti->sbits = const_sbits(ts->val, width_bits(ts->type));
-        } else {
-            ti->is_const = false;
-            ti->val = 0;
-            ti->z_mask = width_mask(ts->type);
-            ti->sbits = width_bits(ts->type);
-        }
+    ctx->used[i / 64] |= 1ull << (i & 63);
+    ti->prev_copy = ti->next_copy = i;
+    ti->def = ++ctx->def_counter;
+    ti->unop = UNOP_NONE;
+    if (ts->kind == TEMP_CONST) {
+        ti->is_const = true;
+        ti->val = ts->val;
+        ti->z_mask = ts->val & width_mask(ts->type);
+        ti->sbits = const_sbits(ts->val, width_bits(ts->type));
+    } else {
+        ti->is_const = false;
+        ti->val = 0;
+        ti->z_mask = width_mask(ts->type);
+        ti->sbits = width_bits(ts->type);
     }
     return ti;
+}
+
+static inline OptTemp *ts_info(OptCtx *ctx, TCGTemp *ts)
+{
+    int i = tidx(ctx, ts);
+
+    if (likely(ctx->used[i / 64] & (1ull << (i & 63)))) {
+        return &ctx->info[i];
+    }
+    return ts_info_init(ctx, ts, i);
 }
 
 static inline bool arg_is_const(OptCtx *ctx, TCGArg a)

@@ -774,6 +774,26 @@ void tcg_gen_concat32_i64(TCGv_i64 ret, TCGv_i64 low, TCGv_i64 high)
     gen_deposit(TCG_TYPE_I64, T64(ret), T64(low), T64(high), 32, 32);
 }
 
+void tcg_gen_extr_i64_i32(TCGv_i32 lo, TCGv_i32 hi, TCGv_i64 arg)
+{
+    op2(INDEX_op_extrl_i64_i32, TCG_TYPE_I32, T32(lo), T64(arg));
+    op2(INDEX_op_extrh_i64_i32, TCG_TYPE_I32, T32(hi), T64(arg));
+}
+
+void tcg_gen_extr32_i64(TCGv_i64 lo, TCGv_i64 hi, TCGv_i64 arg)
+{
+    TCGTemp *a = T64(arg);
+
+    if (T64(lo) == a) {
+        /* lo would overwrite arg before hi is taken from it */
+        op3(INDEX_op_shr, TCG_TYPE_I64, T64(hi), a, cnst(TCG_TYPE_I64, 32));
+        op2(INDEX_op_ext32u, TCG_TYPE_I64, T64(lo), a);
+    } else {
+        op2(INDEX_op_ext32u, TCG_TYPE_I64, T64(lo), a);
+        op3(INDEX_op_shr, TCG_TYPE_I64, T64(hi), a, cnst(TCG_TYPE_I64, 32));
+    }
+}
+
 void tcg_gen_setcond_i32(TCGCond cond, TCGv_i32 ret, TCGv_i32 arg1,
                          TCGv_i32 arg2)
 {

@@ -67,20 +67,29 @@ typedef struct TCGConstEntry {
 #define TCG_TEMP_SINK_I64 (TCG_MAX_TEMPS - 1)
 #define TCG_TEMP_LIMIT    (TCG_MAX_TEMPS - 2)
 
+#define OP_CHUNK 256
+
 struct TCGCorePriv {
     /* free lists of TEMP_EBB/TEMP_TB temps per type; -1 terminates */
     int16_t free_head[2][TCG_TYPE_COUNT];
     int16_t free_next[TCG_MAX_TEMPS];
     uint32_t const_gen;
     TCGConstEntry const_hash[CONST_HASH_SIZE];
+    /*
+     * Ops come from chunks handed out in order and all taken back at the
+     * next TB, so a TB's ops sit close together in memory; ops removed
+     * within a TB go to s->free_ops and are reused first.
+     */
+    TCGOp **op_chunks;
+    unsigned nb_op_chunks;
+    unsigned op_next;           /* next op to hand out, over all chunks */
     uint8_t *code_start;        /* first byte after the prologue (rw) */
     bool overflow;
+    bool noopt_env;             /* EMU_TCG_NOOPT was set at creation */
     int memfd;
     void *rx_map;               /* NULL when rw and rx are one mapping */
     size_t map_size;
 };
-
-static int opt_env_disabled = -1;
 
 /* ---- Code buffer ---- */
 
@@ -182,6 +191,7 @@ TCGContext *tcg_context_new(const TCGBackend *backend, size_t buffer_size,
     TAILQ_INIT(&s->ops);
     TAILQ_INIT(&s->free_ops);
     s->backend = backend;
+    s->core->noopt_env = getenv("EMU_TCG_NOOPT") != NULL;
 
     if (buffer_size == 0) {
         buffer_size = 32 * MiB;
@@ -213,12 +223,10 @@ void tcg_context_free(TCGContext *s)
         tcg_ctx = NULL;
     }
     free_code_buffer(s);
-    TAILQ_CONCAT(&s->free_ops, &s->ops, link);
-    while (!TAILQ_EMPTY(&s->free_ops)) {
-        TCGOp *op = TAILQ_FIRST(&s->free_ops);
-        TAILQ_REMOVE(&s->free_ops, op, link);
-        free(op);
+    for (unsigned i = 0; i < s->core->nb_op_chunks; i++) {
+        free(s->core->op_chunks[i]);
     }
+    free(s->core->op_chunks);
     for (int i = 0; i < s->nb_globals; i++) {
         free((char *)s->temps[i].name);
     }
@@ -244,14 +252,12 @@ void tcg_func_start(TCGContext *s)
     c->overflow = false;
 
     s->nb_temps = s->nb_globals;
-    TAILQ_CONCAT(&s->free_ops, &s->ops, link);
+    TAILQ_INIT(&s->ops);
+    TAILQ_INIT(&s->free_ops);
+    c->op_next = 0;
     s->nb_ops = 0;
     s->nb_labels = 0;
     s->nb_insns = 0;
-
-    if (opt_env_disabled < 0) {
-        opt_env_disabled = getenv("EMU_TCG_NOOPT") != NULL;
-    }
 }
 
 /* ---- Temps ---- */
@@ -486,24 +492,52 @@ TCGLabel *gen_new_label(void)
 
 /* ---- Ops ---- */
 
+static TCGOp *op_from_chunks(struct TCGCorePriv *c)
+{
+    unsigned chunk = c->op_next / OP_CHUNK;
+
+    if (unlikely(chunk == c->nb_op_chunks)) {
+        /* only while TBs keep getting bigger than any before */
+        c->op_chunks = emu_realloc(c->op_chunks,
+                                   (chunk + 1) * sizeof(*c->op_chunks));
+        c->op_chunks[chunk] = emu_malloc(OP_CHUNK * sizeof(TCGOp));
+        c->nb_op_chunks++;
+    }
+    return &c->op_chunks[chunk][c->op_next++ % OP_CHUNK];
+}
+
 static TCGOp *tcg_op_alloc(TCGContext *s, TCGOpcode opc, TCGType type,
                            unsigned nargs)
 {
     TCGOp *op = TAILQ_FIRST(&s->free_ops);
 
-    assert(nargs <= TCG_MAX_OP_ARGS);
-    if (likely(op)) {
+    assert(nargs <= (opc == INDEX_op_call ? TCG_MAX_OP_ARGS : 8));
+    if (unlikely(op)) {
         TAILQ_REMOVE(&s->free_ops, op, link);
     } else {
-        op = emu_malloc(sizeof(*op));
+        op = op_from_chunks(s->core);
     }
+    /*
+     * Plain stores first: they fetch the op's cache line without stalling
+     * (the bit-field updates below read it).  Ops other than calls have at
+     * most 8 arguments; calls fill all of theirs.  (A memset of all 16 is
+     * slower than the rest of the op's emission.)
+     */
+    _Static_assert(TCG_MAX_OP_ARGS >= 8, "args cleared below");
+    op->args[0] = 0;
+    op->args[1] = 0;
+    op->args[2] = 0;
+    op->args[3] = 0;
+    op->args[4] = 0;
+    op->args[5] = 0;
+    op->args[6] = 0;
+    op->args[7] = 0;
+    op->life = 0;
     op->opc = opc;
     op->type = type;
     op->nargs = nargs;
     op->call_oargs = 0;
     op->call_iargs = 0;
-    op->life = 0;
-    memset(op->args, 0, sizeof(op->args));
     s->nb_ops++;
     return op;
 }
@@ -577,17 +611,18 @@ static void log_ops(TCGContext *s, const char *title)
 {
     FILE *f = log_file();
 
+    /* one TB's listing stays in one piece when vCPU threads translate */
+    flockfile(f);
     fprintf(f, "%s\n", title);
     tcg_dump_ops(s, f, false);
     fprintf(f, "\n");
     fflush(f);
+    funlockfile(f);
 }
 
 int tcg_gen_code(TCGContext *s, TranslationBlock *tb)
 {
     int nb_ops_in = s->nb_ops;
-    int nb_insns = 0;
-    TCGOp *op;
     int ret;
 
     if (unlikely(s->core->overflow)) {
@@ -596,7 +631,7 @@ int tcg_gen_code(TCGContext *s, TranslationBlock *tb)
     if (unlikely(emu_log_enabled(LOG_TB_OP))) {
         log_ops(s, "OP:");
     }
-    if (tcg_optimize_enabled && opt_env_disabled <= 0) {
+    if (tcg_optimize_enabled && !s->core->noopt_env) {
         tcg_optimize(s);
     }
     tcg_liveness(s);
@@ -606,15 +641,12 @@ int tcg_gen_code(TCGContext *s, TranslationBlock *tb)
 
     ret = s->backend->gen_code(s, tb);
     if (ret >= 0) {
-        TAILQ_FOREACH(op, &s->ops, link) {
-            nb_insns += op->opc == INDEX_op_insn_start;
-        }
         s->stat_tbs++;
         s->stat_ops += nb_ops_in;
         s->stat_ops_opt += s->nb_ops;
         s->stat_code_bytes += ret;
         s->stat_temps += s->nb_temps - s->nb_globals;
-        s->stat_insns += nb_insns;
+        s->stat_insns += s->nb_insns;     /* counted by the back end */
     }
     return ret;
 }

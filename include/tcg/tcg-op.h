@@ -179,6 +179,9 @@ void tcg_gen_extrh_i64_i32(TCGv_i32 ret, TCGv_i64 arg);  /* high half */
 void tcg_gen_concat_i32_i64(TCGv_i64 ret, TCGv_i32 low, TCGv_i32 high);
 /* ret = high(low 32 bits):low(low 32 bits) */
 void tcg_gen_concat32_i64(TCGv_i64 ret, TCGv_i64 low, TCGv_i64 high);
+/* the two halves of arg: as i32, or zero-extended in i64 temps */
+void tcg_gen_extr_i64_i32(TCGv_i32 lo, TCGv_i32 hi, TCGv_i64 arg);
+void tcg_gen_extr32_i64(TCGv_i64 lo, TCGv_i64 hi, TCGv_i64 arg);
 
 /* ---- Comparisons ---- */
 void tcg_gen_setcond_i32(TCGCond cond, TCGv_i32 ret, TCGv_i32 arg1,

@@ -3,6 +3,7 @@
 #include "tcg/tcg.h"
 #include "tcg/tcg-op.h"
 #include "exec/translation-block.h"
+#include "emu/log.h"
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -185,6 +186,8 @@ static void test_op_table(void **state)
     for (int i = 0; i < NB_OPS; i++) {
         assert_non_null(tcg_op_defs[i].name);
         assert_true(tcg_op_defs[i].nb_args <= TCG_MAX_OP_ARGS);
+        /* tcg.c clears 8 arguments of every new op but calls */
+        assert_true(tcg_op_defs[i].nb_args <= 8);
     }
 }
 
@@ -577,6 +580,18 @@ static void test_emit_simplify(void **state)
     tcg_gen_ext_i32(a, b, MO_UL);
     assert_int_equal(last_op(s)->opc, INDEX_op_mov);
 
+    /* halves: when lo is also the source, hi is taken first */
+    tcg_gen_extr32_i64(x, y, x);
+    op = last_op(s);
+    assert_int_equal(op->opc, INDEX_op_ext32u);
+    assert_ptr_equal(arg_temp(op->args[0]), tcgv_i64_temp(x));
+    op = TAILQ_PREV(op, TCGOpHead, link);
+    assert_int_equal(op->opc, INDEX_op_shr);
+    assert_ptr_equal(arg_temp(op->args[0]), tcgv_i64_temp(y));
+    tcg_gen_extr_i64_i32(a, b, x);
+    assert_int_equal(last_op(s)->opc, INDEX_op_extrh_i64_i32);
+    assert_ptr_equal(arg_temp(last_op(s)->args[0]), tcgv_i32_temp(b));
+
     tcg_gen_concat_i32_i64(x, a, b);
     op = last_op(s);
     assert_int_equal(op->opc, INDEX_op_deposit);
@@ -762,6 +777,67 @@ static void test_dump(void **state)
     assert_string_equal(tcg_temp_name(s, buf, sizeof(buf), s->env), "env");
 }
 
+/* The pipeline up to the back end, its statistics and its -d output */
+static void test_gen_code(void **state)
+{
+    Fixture *f = *state;
+    TCGContext *s = f->s;
+    char path[] = "/tmp/test-tcg-ir-XXXXXX";
+    int fd = mkstemp(path);
+    TCGv_i64 t = tcg_temp_new_i64();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *in;
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(log_set_filename(path, NULL));
+    log_set_mask(LOG_TB_OP | LOG_TB_OP_OPT);
+
+    tcg_gen_insn_start(0x2000, 0, 0);
+    tcg_gen_movi_i64(t, 2);
+    tcg_gen_addi_i64(f->rax, t, 3);
+    tcg_gen_exit_tb(NULL, 0);
+    assert_int_equal(tcg_gen_code(s, NULL), 0);
+    assert_int_equal(s->stat_tbs, 1);
+    assert_int_equal(s->stat_ops, 4);
+    assert_int_equal(s->stat_ops_opt, 3);   /* the write to t is dead */
+    assert_int_equal(s->stat_temps, 4);     /* t, $2, $3 and the folded $5 */
+
+    /* optimizer off: same ops, liveness only */
+    tcg_func_start(s);
+    t = tcg_temp_new_i64();
+    tcg_gen_movi_i64(t, 2);
+    tcg_gen_addi_i64(f->rax, t, 3);
+    tcg_gen_exit_tb(NULL, 0);
+    tcg_optimize_enabled = false;
+    assert_int_equal(tcg_gen_code(s, NULL), 0);
+    tcg_optimize_enabled = true;
+    assert_int_equal(s->nb_ops, 3);
+    assert_int_equal(TAILQ_FIRST(&s->ops)->opc, INDEX_op_mov);
+    assert_int_equal(TAILQ_NEXT(TAILQ_FIRST(&s->ops), link)->opc,
+                     INDEX_op_add);
+
+    log_set_mask(0);
+    log_close();
+    in = fopen(path, "r");
+    assert_non_null(in);
+    assert_true(getdelim(&text, &len, 0, in) > 0);
+    fclose(in);
+    unlink(path);
+    assert_non_null(strstr(text,
+        "OP:\n"
+        " ---- 0000000000002000 0000000000000000 0000000000000000\n"
+        "  mov_i64 loc0,$0x2\n"
+        "  add_i64 rax,loc0,$0x3\n"
+        "  exit_tb $0x0\n\n"
+        "OP after optimization and liveness analysis:\n"
+        " ---- 0000000000002000 0000000000000000 0000000000000000\n"
+        "  mov_i64 rax,$0x5                        dead: 0 1  sync: 0\n"
+        "  exit_tb $0x0\n"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +856,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gen_code, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
