@@ -103,6 +103,11 @@ check-functional: $(BUILD)/emu
 deps:
 	sh scripts/install-deps.sh
 
+# emu vs Debian's QEMU on the same guest and work (tests/bench/run.sh)
+bench: $(BUILD)/emu
+	sh tests/bench/run.sh $(BUILD)
+.PHONY: bench
+
 install: $(BUILD)/emu
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/emu $(DESTDIR)$(PREFIX)/bin/emu
