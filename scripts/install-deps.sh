@@ -4,11 +4,11 @@
 set -e
 
 # seabios and qemu-system-data: the pc machine's firmware (bios-256k.bin,
-# linuxboot_dma.bin), used at run time.
+# linuxboot_dma.bin), used at run time; cpio builds the test guest.
 PKGS="build-essential pkg-config libjson-c-dev libcmocka-dev
 libpixman-1-dev libsdl2-dev libslirp-dev libpng-dev libcapstone-dev
 libfdt-dev libzstd-dev zlib1g-dev linux-libc-dev python3 socat
-seabios qemu-system-data"
+seabios qemu-system-data cpio"
 
 missing=
 for p in $PKGS; do
