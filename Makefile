@@ -48,7 +48,7 @@ QTEST_LIB_OBJS := $(QTEST_LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/util/osdep.o
 QTEST_SRCS := $(wildcard tests/qtest/*-test.c)
 QTEST_BINS := $(QTEST_SRCS:tests/qtest/%.c=$(BUILD)/tests/qtest/%)
 
-INCLUDES := -I$(BUILD) -Iinclude
+INCLUDES := -I$(BUILD) -Iinclude -I.
 
 # "make V=1" shows full command lines
 ifeq ($(V),1)

@@ -1,5 +1,6 @@
 /* Accelerator registry and selection (-accel). */
 #include "system/accel.h"
+#include "system/kvm.h"
 
 #define MAX_ACCELS 8
 
@@ -65,6 +66,20 @@ static bool accel_try(EmuOpts *opts, Error **errp)
     if (!name) {
         error_setg(errp, "Parameter 'accel' is missing");
         return false;
+    }
+    if (!strcmp(name, "hw")) {
+        /*
+         * "hw": hardware virtualization where the CPU has it and KVM
+         * opens, else the translator after one line saying why.
+         */
+        char *reason = kvm_unavailable_reason();
+        if (reason) {
+            warn_report("-accel hw: %s; using the translator", reason);
+            free(reason);
+            name = "tcg";
+        } else {
+            name = "kvm";
+        }
     }
     const AccelOps *ops = accel_find(name);
     if (!ops) {

@@ -17,6 +17,7 @@
 #include "system/system.h"
 #include "hw/boards.h"
 #include "hw/qdev.h"
+#include "target/i386/cpu.h"
 #include "chardev/char.h"
 #include "monitor/monitor.h"
 #include <fcntl.h>
@@ -46,6 +47,7 @@ static const CmdOption cmd_options[] = {
     { "accel", HAS_ARG, "[accel=]name[,prop=value...]",
       "select the accelerator (-accel help for a list)" },
     { "enable-kvm", NO_ARG, NULL, "same as -accel kvm" },
+    { "cpu", HAS_ARG, "model", "select the CPU model (-cpu help for a list)" },
     { "name", HAS_ARG, "[guest=]name", "set the name of the guest" },
     { "uuid", HAS_ARG, "%08x-%04x-%04x-%04x-%012x", "specify machine UUID" },
     { "S", NO_ARG, NULL, "do not start the CPUs at start-up (use 'cont' in the monitor)" },
@@ -56,6 +58,16 @@ static const CmdOption cmd_options[] = {
     { "d", HAS_ARG, "item1,...", "enable logging of the given items (-d help for a list)" },
     { "D", HAS_ARG, "logfile", "write logs to logfile instead of stderr" },
     { "L", HAS_ARG, "path", "add a directory to the firmware search path" },
+    { "bios", HAS_ARG, "file", "set the filename for the BIOS" },
+    { "boot", HAS_ARG,
+      "[order=drives][,menu=on|off][,splash-time=ms][,reboot-timeout=ms][,strict=on|off]",
+      "boot order (drives: a floppy, c disk, d CD-ROM, n network) and menu" },
+    { "kernel", HAS_ARG, "bzImage", "use bzImage as kernel image" },
+    { "initrd", HAS_ARG, "file", "use file as initial ram disk" },
+    { "append", HAS_ARG, "cmdline", "use cmdline as kernel command line" },
+    { "debugcon", HAS_ARG, "dev",
+      "redirect the debug console (I/O port 0x402) to chardev spec dev" },
+    { "net", HAS_ARG, "none", "network: only 'none' (no NIC) for now" },
     { "device", HAS_ARG, "driver[,prop=value][,...]",
       "add a device (-device help, -device driver,help)" },
     { "global", HAS_ARG, "driver.prop=value", "set a default for a device property" },
@@ -117,6 +129,13 @@ static struct {
     const char *machine;
     const char *mem;
     const char *smp;
+    const char *cpu_model;
+    const char *bios;
+    const char *boot;
+    const char *kernel;
+    const char *initrd;
+    const char *append;
+    const char *debugcon;
     StringList accel;
     StringList devices;
     StringList globals;
@@ -234,6 +253,8 @@ static void parse_command_line(int argc, char **argv)
             cfg.smp = arg;
         } else if (!strcmp(name, "accel")) {
             list_add(&cfg.accel, "accel", arg);
+        } else if (!strcmp(name, "cpu")) {
+            cfg.cpu_model = arg;
         } else if (!strcmp(name, "enable-kvm")) {
             list_add(&cfg.accel, "enable-kvm", "kvm");
         } else if (!strcmp(name, "name")) {
@@ -274,6 +295,25 @@ static void parse_command_line(int argc, char **argv)
                 exit(0);
             }
             firmware_path_add(arg);
+        } else if (!strcmp(name, "bios")) {
+            cfg.bios = arg;
+        } else if (!strcmp(name, "boot")) {
+            cfg.boot = arg;
+        } else if (!strcmp(name, "kernel")) {
+            cfg.kernel = arg;
+        } else if (!strcmp(name, "initrd")) {
+            cfg.initrd = arg;
+        } else if (!strcmp(name, "append")) {
+            cfg.append = arg;
+        } else if (!strcmp(name, "debugcon")) {
+            /* as QEMU: a chardev "debugcon" and an isa-debugcon on it */
+            cfg.debugcon = arg;
+            list_add(&cfg.devices, "debugcon", "isa-debugcon,chardev=debugcon");
+        } else if (!strcmp(name, "net")) {
+            if (strcmp(arg, "none") != 0) {
+                fatal("only '-net none' is supported in this version "
+                      "(no network devices yet)");
+            }
         } else if (!strcmp(name, "device")) {
             list_add(&cfg.devices, "device", arg);
         } else if (!strcmp(name, "global")) {
@@ -310,6 +350,10 @@ static void handle_help_requests(void)
     if (cfg.machine && is_help_option(cfg.machine)) {
         machine_print_help(stdout);
         any = true;
+    }
+    if (cfg.cpu_model && is_help_option(cfg.cpu_model)) {
+        x86_cpu_list(stdout);
+        exit(0);
     }
     for (int i = 0; i < cfg.accel.n; i++) {
         if (is_help_option(cfg.accel.val[i])) {
@@ -614,6 +658,79 @@ static void create_serials(void)
     set_loc(NULL, NULL);
 }
 
+static void create_debugcon(void)
+{
+    Error *err = NULL;
+
+    if (!cfg.debugcon) {
+        return;
+    }
+    set_loc("debugcon", cfg.debugcon);
+    if (!chardev_new_from_spec("debugcon", cfg.debugcon, &err)) {
+        if (!err) {
+            error_setg(&err, "'none' is not a debug console backend");
+        }
+        fatal_err(err);
+    }
+    set_loc(NULL, NULL);
+}
+
+/* -boot [order=]drives,menu=,splash-time=,reboot-timeout=,strict= */
+static void parse_boot(MachineState *ms)
+{
+    static const OptDesc boot_opts[] = {
+        { "order", OPT_STRING, NULL }, { "once", OPT_STRING, NULL },
+        { "menu", OPT_BOOL, NULL }, { "strict", OPT_BOOL, NULL },
+        { "splash", OPT_STRING, NULL }, { "splash-time", OPT_NUMBER, NULL },
+        { "reboot-timeout", OPT_NUMBER, NULL },
+        { NULL, OPT_STRING, NULL },
+    };
+    Error *err = NULL;
+    EmuOpts *opts;
+
+    ms->boot_menu = -1;
+    ms->boot_splash_time = -1;
+    ms->boot_reboot_timeout = -1;
+    if (!cfg.boot) {
+        return;
+    }
+    set_loc("boot", cfg.boot);
+    opts = opts_parse(cfg.boot, "order", false, &err);
+    if (!opts || !opts_validate(opts, boot_opts, NULL, &err)) {
+        fatal_err(err);
+    }
+    if (opts_has(opts, "once") || opts_has(opts, "splash")) {
+        fatal("boot options 'once' and 'splash' are not supported yet");
+    }
+    if (opts_get(opts, "order")) {
+        ms->boot_order = emu_strdup(opts_get(opts, "order"));
+    }
+    if (opts_has(opts, "menu")) {
+        ms->boot_menu = opts_get_bool(opts, "menu", false, &err);
+    }
+    ms->boot_strict = opts_get_bool(opts, "strict", false, &err);
+    if (opts_has(opts, "splash-time")) {
+        uint64_t v = opts_get_number(opts, "splash-time", 0, &err);
+        if (!err && v > 0xffff) {
+            fatal("splash-time %" PRIu64 " is out of range (0-65535 ms)", v);
+        }
+        ms->boot_splash_time = v;
+    }
+    if (opts_has(opts, "reboot-timeout")) {
+        uint64_t v = opts_get_number(opts, "reboot-timeout", 0, &err);
+        if (!err && v > 0xffff) {
+            fatal("reboot-timeout %" PRIu64 " is out of range (0-65535 ms)",
+                  v);
+        }
+        ms->boot_reboot_timeout = v;
+    }
+    if (err) {
+        fatal_err(err);
+    }
+    opts_free(opts);
+    set_loc(NULL, NULL);
+}
+
 /*
  * -nographic without -serial/-monitor: serial port 0 and an HMP monitor
  * share stdio through a mux (Ctrl-a c switches), as QEMU does.
@@ -876,8 +993,10 @@ int main(int argc, char **argv)
     if (cfg.qtest && n_accel == 0) {
         accel_opts[n_accel++] = opts_parse("qtest", "accel", false, NULL);
     }
+    /* "-enable-kvm: ...", not "-enable-kvm kvm: ..." (no argument) */
     set_loc(n_accel ? cfg.accel.opt[0] : NULL,
-            n_accel ? cfg.accel.val[0] : NULL);
+            n_accel && strcmp(cfg.accel.opt[0], "enable-kvm") ?
+            cfg.accel.val[0] : NULL);
     if (!accel_configure(accel_opts, n_accel, &err)) {
         fatal_err(err);
     }
@@ -890,11 +1009,19 @@ int main(int argc, char **argv)
     create_serials();
     create_monitors();
     create_default_devices();
+    create_debugcon();
 
     MachineState *ms = emu_malloc0(sizeof(*ms));
     ms->info = mi;
     ms->ram_size = ram_size;
     ms->smp = smp;
+    ms->cpu_model = cfg.cpu_model;
+    ms->firmware = cfg.bios;
+    ms->kernel_filename = cfg.kernel;
+    ms->initrd_filename = cfg.initrd;
+    ms->kernel_cmdline = cfg.append;
+    ms->enable_graphics = !cfg.nographic;
+    parse_boot(ms);
     ms->opts = mopts;
     current_machine = ms;
     if (!mi->init(ms, &err)) {

@@ -317,9 +317,21 @@ static json_object *cause_event_data(ShutdownCause cause)
 
 void system_reset(ShutdownCause cause)
 {
+    /*
+     * vCPUs must not run while the machine resets under them (e.g. the
+     * BIOS shadow RAM turning back into ROM): pause them around it.
+     */
+    const AccelOps *acc = current_accel();
+    bool pause = runstate_is_running() && acc && acc->vm_state_change;
+    if (pause) {
+        acc->vm_state_change(false);
+    }
     devices_reset_all();
     for (ResetEntry *e = reset_handlers; e; e = e->next) {
         e->fn(e->opaque);
+    }
+    if (pause) {
+        acc->vm_state_change(true);
     }
     if (cause != SHUTDOWN_CAUSE_NONE) {
         monitor_event("RESET", cause_event_data(cause));

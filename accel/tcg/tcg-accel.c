@@ -219,6 +219,13 @@ static bool tcg_accel_start_vcpus(unsigned ncpus, Error **errp)
     unsigned n = 0;
 
     CPU_FOREACH(cs) {
+        /* until the x86 front end lands, its CPU has no translate hook */
+        if (!cs->cc->translate && cs->cc->name &&
+            !strcmp(cs->cc->name, "x86_64")) {
+            error_setg(errp, "x86 guests cannot run under the translator "
+                       "yet; use -accel kvm");
+            return false;
+        }
         if (!tcg_exec_cpu_init(cs, errp)) {
             return false;
         }

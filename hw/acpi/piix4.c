@@ -344,6 +344,12 @@ static void piix4_pm_reset(PCIDevice *dev)
     dev->config[PIIX4_PMREGMISC] = 0;
     dev->config[PIIX4_SMBHSTCFG] = 0;
     pci_set_long(dev->config + 0x90, 1);   /* SMBBA: I/O indicator */
+    /*
+     * emu emulates no SMM: report APMC_EN (DEVACTB bit 25, byte 0x5b
+     * bit 1) as "SMM already initialised" so that firmware does not wait
+     * for an SMI handler that will never run, as QEMU does without SMM.
+     */
+    dev->config[0x5b] = 0x02;
     s->pm1_sts = 0;
     s->pm1_en = 0;
     /*

@@ -32,7 +32,18 @@ typedef struct MachineState {
     const char *kernel_cmdline;
     const char *firmware;       /* -bios */
     const char *boot_order;
+    const char *cpu_model;      /* -cpu, NULL for the machine's default */
     EmuOpts *opts;              /* -machine options after the type */
+    /*
+     * -boot menu=, strict=, splash-time= and reboot-timeout= (ms);
+     * boot_menu, boot_splash_time and boot_reboot_timeout are -1 when not
+     * given (main.c sets them so before the machine's init)
+     */
+    int boot_menu;
+    bool boot_strict;
+    int boot_splash_time;
+    int boot_reboot_timeout;
+    bool enable_graphics;       /* false with -nographic */
 } MachineState;
 
 typedef struct MachineInfo {

@@ -23,4 +23,33 @@ void kvm_send_msi(uint64_t addr, uint32_t data);
  */
 char *kvm_unavailable_reason(void);
 
+/* ---- vCPUs (called by target code; CPUState from hw/core/cpu.h) ---- */
+typedef struct CPUState CPUState;
+/* Create the KVM vCPU of cs (KVM_CREATE_VCPU, run area, CPUID) */
+bool kvm_init_vcpu(CPUState *cs, Error **errp);
+/* Fetch the registers of cs from KVM into its env (monitor, dumps) */
+void kvm_cpu_synchronize_state(CPUState *cs);
+/* The env of cs was reset: write all of it to KVM before it runs again */
+void kvm_cpu_synchronize_post_reset(CPUState *cs);
+
+/* Host thread id of the vCPU thread of cs, or -1 (not KVM / not started) */
+int kvm_cpu_thread_id(CPUState *cs);
+
+/*
+ * The in-kernel PIT's channel 2 for the userspace port 0x61 (the kernel
+ * leaves the speaker port to us): set its GATE input, read its OUT.
+ */
+void kvm_pit_set_channel2_gate(bool gate);
+bool kvm_pit_channel2_out(void);
+
+/* ---- event fds, for virtio (each returns 0 or -errno) ---- */
+/* Writes of val (if datamatch) to port addr (size bytes) signal fd */
+int kvm_set_ioeventfd_pio(int fd, uint16_t addr, uint16_t val, bool assign,
+                          unsigned size, bool datamatch);
+int kvm_set_ioeventfd_mmio(int fd, uint64_t addr, uint64_t val, bool assign,
+                           unsigned size, bool datamatch);
+/* Writes to fd raise GSI gsi (resamplefd: -1 for edge semantics) */
+int kvm_irqchip_add_irqfd(int fd, int resamplefd, int gsi);
+int kvm_irqchip_remove_irqfd(int fd, int gsi);
+
 #endif

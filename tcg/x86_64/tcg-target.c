@@ -2,7 +2,7 @@
 #include "emu/osdep.h"
 #include "tcg/tcg.h"
 #include "exec/translation-block.h"
-#include "../regalloc.h"
+#include "tcg/regalloc.h"
 #include "asm.h"
 #include "tcg-target.h"
 #include <cpuid.h>

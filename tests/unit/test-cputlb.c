@@ -5,7 +5,7 @@
 #include "hw/core/cpu.h"
 #include "system/memory.h"
 #include "tcg/tcg-op.h"
-#include "../../accel/tcg/internal.h"
+#include "accel/tcg/internal.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

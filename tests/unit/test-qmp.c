@@ -3,7 +3,7 @@
 #include "chardev/char.h"
 #include "monitor/monitor.h"
 #include "system/runstate.h"
-#include "../../monitor/monitor-internal.h"
+#include "monitor/monitor-internal.h"
 #include <setjmp.h>
 #include <cmocka.h>
 

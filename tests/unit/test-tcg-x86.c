@@ -8,7 +8,7 @@
 
 #if defined(__x86_64__)
 
-#include "../../tcg/x86_64/tcg-target.h"
+#include "tcg/x86_64/tcg-target.h"
 #include <pthread.h>
 #include <time.h>
 #ifdef CONFIG_CAPSTONE

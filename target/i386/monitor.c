@@ -1,0 +1,406 @@
+/*
+ * Monitor commands about guest CPUs and their memory: info registers,
+ * info cpus / query-cpus-fast, x, xp, gpa2hva.
+ */
+#include "emu/osdep.h"
+#include "hw/boards.h"
+#include "monitor/monitor.h"
+#include "system/kvm.h"
+#include "system/memory.h"
+#include "cpu.h"
+#include <ctype.h>
+
+/* Registers of cs as the accelerator has them now */
+static void cpu_synchronize(CPUState *cs)
+{
+    if (cs->cc == &x86_cpu_class) {
+        x86_cpu_synchronize_state(cs);
+    }
+}
+
+static CPUState *monitor_cpu(Monitor *mon, Error **errp)
+{
+    CPUState *cs = cpu_by_index(monitor_get_cpu_index(mon));
+
+    if (!cs) {
+        cs = first_cpu;
+    }
+    if (!cs) {
+        error_setg(errp, "No CPU available");
+    }
+    return cs;
+}
+
+static void print_cpu_state(Monitor *mon, CPUState *cs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (!f) {
+        return;
+    }
+    cpu_synchronize(cs);
+    if (cs->cc->dump_state) {
+        cs->cc->dump_state(cs, f, CPU_DUMP_FPU);
+    }
+    fclose(f);
+    monitor_printf(mon, "%s", buf ? buf : "");
+    free(buf);
+}
+
+static json_object *cmd_info_registers(Monitor *mon, json_object *args,
+                                       Error **errp)
+{
+    bool all = monitor_arg_bool(args, "cpustate_all", false);
+    CPUState *cs;
+
+    if (all) {
+        if (!first_cpu) {
+            error_setg(errp, "No CPU available");
+            return NULL;
+        }
+        CPU_FOREACH(cs) {
+            monitor_printf(mon, "\nCPU#%d\n", cs->cpu_index);
+            print_cpu_state(mon, cs);
+        }
+        return NULL;
+    }
+    if (monitor_arg_has(args, "vcpu")) {
+        int64_t idx = monitor_arg_int(args, "vcpu", 0);
+        cs = idx >= 0 && idx <= INT_MAX ? cpu_by_index((int)idx) : NULL;
+        if (!cs) {
+            error_setg(errp, "CPU#%" PRId64 " not available", idx);
+            return NULL;
+        }
+    } else {
+        cs = monitor_cpu(mon, errp);
+        if (!cs) {
+            return NULL;
+        }
+    }
+    print_cpu_state(mon, cs);
+    return NULL;
+}
+
+/* ---- query-cpus-fast / info cpus ---- */
+
+static int cpu_thread_id(CPUState *cs)
+{
+    int tid = kvm_cpu_thread_id(cs);
+
+    return tid >= 0 ? tid : (int)getpid();
+}
+
+static json_object *cmd_query_cpus_fast(Monitor *mon, json_object *args,
+                                        Error **errp)
+{
+    json_object *list = json_object_new_array();
+    unsigned threads = 1, cores = 1, dies = 1;
+    CPUState *cs;
+
+    if (current_machine) {
+        const SMPConfig *smp = &current_machine->smp;
+        threads = smp->threads ? smp->threads : 1;
+        cores = smp->cores ? smp->cores : 1;
+        dies = smp->dies ? smp->dies : 1;
+    }
+    CPU_FOREACH(cs) {
+        json_object *o = json_object_new_object();
+        json_object *props = json_object_new_object();
+        unsigned idx = (unsigned)cs->cpu_index;
+        char path[64];
+
+        json_object_object_add(o, "cpu-index", json_object_new_int(cs->cpu_index));
+        snprintf(path, sizeof(path), "/machine/unattached/device[%u]", idx);
+        json_object_object_add(o, "qom-path", json_object_new_string(path));
+        json_object_object_add(o, "thread-id",
+                               json_object_new_int(cpu_thread_id(cs)));
+        json_object_object_add(props, "core-id",
+                               json_object_new_int((int)((idx / threads) %
+                                                         cores)));
+        json_object_object_add(props, "thread-id",
+                               json_object_new_int((int)(idx % threads)));
+        json_object_object_add(props, "socket-id",
+                               json_object_new_int((int)(idx / (threads *
+                                                   cores * dies))));
+        json_object_object_add(o, "props", props);
+        json_object_object_add(o, "target",
+                               json_object_new_string(cs->cc->name ?
+                                                      cs->cc->name : ""));
+        json_object_array_add(list, o);
+    }
+    return list;
+}
+
+static void print_cpus(Monitor *mon, json_object *result)
+{
+    int cur = monitor_get_cpu_index(mon);
+    size_t n = json_object_array_length(result);
+
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(result, i);
+        json_object *idx, *tid;
+        if (!json_object_object_get_ex(o, "cpu-index", &idx) ||
+            !json_object_object_get_ex(o, "thread-id", &tid)) {
+            continue;
+        }
+        monitor_printf(mon, "%c CPU #%d: thread_id=%d\n",
+                       json_object_get_int(idx) == cur ? '*' : ' ',
+                       json_object_get_int(idx), json_object_get_int(tid));
+    }
+}
+
+/* ---- x / xp ---- */
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+
+    if (!s || !*s) {
+        return false;
+    }
+    errno = 0;
+    *v = strtoull(s, &end, 0);
+    return !errno && *end == '\0';
+}
+
+/* "/[count][format][size]", QEMU's syntax; false on a bad one */
+static bool parse_fmt(const char *s, uint64_t *count, char *format,
+                      unsigned *size, Error **errp)
+{
+    const char *p = s + 1;
+
+    *count = 1;
+    if (isdigit((unsigned char)*p)) {
+        char *end;
+        *count = strtoull(p, &end, 10);
+        p = end;
+    }
+    for (; *p; p++) {
+        switch (*p) {
+        case 'x': case 'd': case 'u': case 'o': case 'c':
+            *format = *p;
+            break;
+        case 'i':
+            error_setg(errp, "format 'i' (disassembly) is not supported yet");
+            return false;
+        case 'b': *size = 1; break;
+        case 'h': *size = 2; break;
+        case 'w': *size = 4; break;
+        case 'g': *size = 8; break;
+        default:
+            error_setg(errp, "invalid char in format: '%c'", *p);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void print_item(Monitor *mon, char format, unsigned size, uint64_t v)
+{
+    int digits;
+
+    switch (format) {
+    case 'o':
+        digits = (int)DIV_ROUND_UP(size * 8, 3);
+        monitor_printf(mon, " %#*" PRIo64, digits, v);
+        break;
+    case 'u':
+        digits = (int)DIV_ROUND_UP(size * 8 * 10, 33);
+        monitor_printf(mon, " %*" PRIu64, digits, v);
+        break;
+    case 'd': {
+        int shift = 64 - (int)size * 8;
+        int64_t sv = (int64_t)(v << shift) >> shift;
+        digits = (int)DIV_ROUND_UP(size * 8 * 10, 33);
+        monitor_printf(mon, " %*" PRId64, digits, sv);
+        break;
+    }
+    case 'c': {
+        uint8_t c = (uint8_t)v;
+        if (c == '\'' || c == '\\') {
+            monitor_printf(mon, " '\\%c'", c);
+        } else if (c == '\n') {
+            monitor_printf(mon, " '\\n'");
+        } else if (c == '\r') {
+            monitor_printf(mon, " '\\r'");
+        } else if (c >= 32 && c < 127) {
+            monitor_printf(mon, " '%c'", c);
+        } else {
+            monitor_printf(mon, " '\\x%02x'", c);
+        }
+        break;
+    }
+    default:
+        monitor_printf(mon, " 0x%0*" PRIx64, (int)size * 2, v);
+        break;
+    }
+}
+
+/* Read guest memory: physical, or virtual through cs's page tables */
+static bool read_guest(CPUState *cs, uint64_t addr, uint8_t *buf,
+                       unsigned len)
+{
+    while (len) {
+        uint64_t pa = addr;
+        unsigned chunk = 4096 - (unsigned)(addr & 4095);
+        if (chunk > len) {
+            chunk = len;
+        }
+        if (cs && (cs->cc != &x86_cpu_class ||
+                   !x86_cpu_get_phys_addr(cs, addr, &pa))) {
+            return false;
+        }
+        if (address_space_read(&address_space_memory, pa, buf, chunk) !=
+            MEMTX_OK) {
+            return false;
+        }
+        addr += chunk;
+        buf += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+static char last_format = 'x';
+static unsigned last_size = 4;
+
+static json_object *memory_dump(Monitor *mon, json_object *args,
+                                bool physical, Error **errp)
+{
+    const char *a1 = monitor_arg_str(args, "fmt", NULL);
+    const char *a2 = monitor_arg_str(args, "addr", NULL);
+    char format = last_format;
+    unsigned size = last_size;
+    uint64_t count = 1, addr, len;
+    CPUState *cs = NULL;
+
+    if (a1 && a1[0] == '/') {
+        if (!parse_fmt(a1, &count, &format, &size, errp)) {
+            return NULL;
+        }
+    } else {
+        a2 = a1;
+    }
+    if (!parse_u64(a2, &addr)) {
+        error_setg(errp, "expected an address");
+        return NULL;
+    }
+    if (format == 'c') {
+        size = 1;
+    }
+    if (count > 65536) {
+        error_setg(errp, "count %" PRIu64 " is too large", count);
+        return NULL;
+    }
+    last_format = format;
+    last_size = size;
+    if (!physical) {
+        cs = monitor_cpu(mon, errp);
+        if (!cs) {
+            return NULL;
+        }
+        cpu_synchronize(cs);
+    }
+
+    len = count * size;
+    unsigned line = size == 1 ? 8 : 16;
+    while (len > 0) {
+        uint8_t buf[16];
+        unsigned l = len > line ? line : (unsigned)len;
+
+        monitor_printf(mon, "%016" PRIx64 ":", addr);
+        if (!read_guest(cs, addr, buf, l)) {
+            monitor_printf(mon, " Cannot access memory\n");
+            break;
+        }
+        for (unsigned i = 0; i + size <= l; i += size) {
+            uint64_t v = 0;
+            memcpy(&v, buf + i, size);      /* x86 guests: little-endian */
+            print_item(mon, format, size, v);
+        }
+        monitor_printf(mon, "\n");
+        addr += l;
+        len -= l;
+    }
+    return NULL;
+}
+
+static json_object *cmd_x(Monitor *mon, json_object *args, Error **errp)
+{
+    return memory_dump(mon, args, false, errp);
+}
+
+static json_object *cmd_xp(Monitor *mon, json_object *args, Error **errp)
+{
+    return memory_dump(mon, args, true, errp);
+}
+
+static json_object *cmd_gpa2hva(Monitor *mon, json_object *args,
+                                Error **errp)
+{
+    uint64_t addr;
+    FlatView *fv = address_space_memory.current_map;
+
+    if (!parse_u64(monitor_arg_str(args, "addr", NULL), &addr)) {
+        error_setg(errp, "expected an address");
+        return NULL;
+    }
+    for (unsigned i = 0; fv && i < fv->nr; i++) {
+        const FlatRange *fr = &fv->ranges[i];
+        if (addr < fr->start || addr - fr->start >= fr->size) {
+            continue;
+        }
+        if (!memory_region_is_ram(fr->mr)) {
+            error_setg(errp, "Memory at address 0x%" PRIx64 " is not RAM",
+                       addr);
+            return NULL;
+        }
+        uint8_t *host = (uint8_t *)memory_region_get_ram_ptr(fr->mr) +
+                        fr->offset_in_region + (addr - fr->start);
+        monitor_printf(mon, "Host virtual address for 0x%" PRIx64 " (%s) "
+                       "is %p\n", addr, memory_region_name(fr->mr), host);
+        return NULL;
+    }
+    error_setg(errp, "No memory is mapped at address 0x%" PRIx64, addr);
+    return NULL;
+}
+
+static const MonitorCommand x86_cpu_commands[] = {
+    {
+        .hmp_name = "info registers",
+        .args = "cpustate_all:-a,vcpu:i?",
+        .params = "[-a] [vcpu]",
+        .help = "show the cpu registers (-a: all CPUs)",
+        .handler = cmd_info_registers,
+    }, {
+        .qmp_name = "query-cpus-fast",
+        .hmp_name = "info cpus",
+        .help = "show infos for each CPU",
+        .handler = cmd_query_cpus_fast,
+        .hmp_print = print_cpus,
+    }, {
+        .hmp_name = "x",
+        .args = "fmt:s,addr:s?",
+        .params = "/fmt addr",
+        .help = "virtual memory dump starting at 'addr'",
+        .handler = cmd_x,
+    }, {
+        .hmp_name = "xp",
+        .args = "fmt:s,addr:s?",
+        .params = "/fmt addr",
+        .help = "physical memory dump starting at 'addr'",
+        .handler = cmd_xp,
+    }, {
+        .hmp_name = "gpa2hva",
+        .args = "addr:s",
+        .params = "addr",
+        .help = "print the host virtual address corresponding to a guest "
+                "physical address",
+        .handler = cmd_gpa2hva,
+    },
+    { .handler = NULL },
+};
+
+MONITOR_REGISTER_COMMANDS(x86_cpu_commands)

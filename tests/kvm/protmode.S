@@ -1,0 +1,69 @@
+/* Protected mode entry with a flat GDT; 32-bit code, RAM above 1 MiB. */
+#include "common.inc"
+    .code16
+    .text
+start:
+    REAL_START
+    PUTS16 hello, hello_len
+    lgdtl gdtr
+    mov %cr0, %eax
+    and $0x9fffffff, %eax       /* caches on (CD, NW clear), as firmware does */
+    or $1, %eax
+    mov %eax, %cr0
+    ljmpl $0x08, $(LOW + pm32)
+
+    .code32
+pm32:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $0x7000, %esp
+
+    /* CR0.PE set, CS is the 32-bit code segment */
+    mov %cr0, %eax
+    test $1, %eax
+    jz fail
+    mov %cs, %ax
+    cmp $0x08, %ax
+    jne fail
+
+    /* 1 MiB of RAM at 2 MiB: fill with the address, check */
+    mov $0x200000, %edi
+    mov $(0x100000 / 4), %ecx
+1:  mov %edi, (%edi)
+    add $4, %edi
+    loop 1b
+    mov $0x200000, %esi
+    mov $(0x100000 / 4), %ecx
+2:  cmp %esi, (%esi)
+    jne fail
+    add $4, %esi
+    loop 2b
+
+    PUTS32 pass, pass_len
+    EXIT 0
+fail:
+    PUTS32 failmsg, failmsg_len
+    EXIT 1
+
+    .p2align 3
+gdt:
+    /* accessed bits preset: the CPU cannot set them in ROM */
+    .quad 0
+    .quad 0x00cf9b000000ffff    /* 0x08: code, 32-bit, flat */
+    .quad 0x00cf93000000ffff    /* 0x10: data, flat */
+gdt_end:
+gdtr:
+    .word gdt_end - gdt - 1
+    .long LOW + gdt
+
+hello: .ascii "protmode: protected mode entry\n"
+.set hello_len, . - hello
+pass: .ascii "PASS\n"
+.set pass_len, . - pass
+failmsg: .ascii "FAIL\n"
+.set failmsg_len, . - failmsg
+
+    .code16
+    RESET_VECTOR start
