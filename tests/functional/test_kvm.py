@@ -53,6 +53,8 @@ def kvm_usable():
     try:
         if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
             return "unexpected KVM API version"
+    except OSError as e:
+        return "KVM_GET_API_VERSION failed: %s" % e.strerror
     finally:
         os.close(fd)
     return None
