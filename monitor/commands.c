@@ -4,6 +4,7 @@
 #include "system/system.h"
 #include "system/memory.h"
 #include "hw/qdev.h"
+#include "hw/core/cpu.h"
 
 /* ---- qmp_capabilities ---- */
 
@@ -236,6 +237,18 @@ static json_object *cmd_system_reset(Monitor *mon, json_object *args,
     return NULL;
 }
 
+/* HMP "cpu N": the default CPU for info registers, x, ... */
+static json_object *cmd_cpu(Monitor *mon, json_object *args, Error **errp)
+{
+    int64_t index = monitor_arg_int(args, "index", 0);
+    if (index < 0 || index > INT_MAX || !cpu_by_index((int)index)) {
+        error_setg(errp, "invalid CPU index");
+        return NULL;
+    }
+    monitor_set_cpu_index(mon, (int)index);
+    return NULL;
+}
+
 static json_object *cmd_quit(Monitor *mon, json_object *args, Error **errp)
 {
     /* emu exits from the main loop soon; don't invite more input */
@@ -369,6 +382,12 @@ static const MonitorCommand builtin_commands[] = {
         .hmp_name = "system_reset",
         .help = "reset the system",
         .handler = cmd_system_reset,
+    }, {
+        .hmp_name = "cpu",
+        .args = "index:i",
+        .params = "index",
+        .help = "set the default CPU",
+        .handler = cmd_cpu,
     }, {
         .qmp_name = "quit",
         .hmp_name = "quit|q",

@@ -302,6 +302,13 @@ int monitor_get_cpu_index(const Monitor *mon)
     return mon ? mon->cpu_index : 0;
 }
 
+void monitor_set_cpu_index(Monitor *mon, int index)
+{
+    if (mon) {
+        mon->cpu_index = index;
+    }
+}
+
 void monitor_flush(Monitor *mon)
 {
     if (mon->capture || !mon->outbuf.len) {

@@ -97,6 +97,8 @@ Monitor *monitor_cur(void);
  * human-monitor-command; 0 by default).
  */
 int monitor_get_cpu_index(const Monitor *mon);
+/* The CPU later commands of this monitor act on (HMP "cpu N") */
+void monitor_set_cpu_index(Monitor *mon, int index);
 
 /*
  * Emit a QMP event to every QMP monitor that negotiated capabilities:

@@ -106,6 +106,9 @@ def test_banner_and_help():
         out = emu.hmp.cmd("frobnicate 1 2")
         check(out == "unknown command: 'frobnicate'\r\n",
               "unknown command %r" % out)
+        # -M none has no CPU: any index is invalid
+        out = emu.hmp.cmd("cpu 0")
+        check(out == "Error: invalid CPU index\r\n", "cpu 0 %r" % out)
         out = emu.hmp.cmd("info chardev")
         check(re.search(r"^\S+: filename=unix:%s" % re.escape(emu.path),
                         out, re.M), "info chardev %r" % out)
