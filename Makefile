@@ -30,7 +30,7 @@ HOST_ARCH := $(shell uname -m)
 LIB_DIRS := util system hw/core hw/misc hw/isa hw/intc hw/timer hw/rtc hw/char \
             hw/input hw/pci hw/pci-host hw/acpi hw/nvram hw/i386 \
             chardev monitor accel accel/qtest accel/kvm target/i386 \
-            migration tcg tcg/tci accel/tcg
+            migration tcg tcg/tci accel/tcg target/i386/tcg
 # the native code generator exists for x86-64 hosts; others interpret
 ifeq ($(HOST_ARCH),x86_64)
 LIB_DIRS += tcg/x86_64

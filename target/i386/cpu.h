@@ -252,6 +252,14 @@ typedef struct CPUX86State {
     int smp_index;
     uint32_t apic_id;
 
+    /*
+     * Translator (target/i386/tcg): lazily computed arithmetic flags.
+     * While cc_op != CC_OP_EFLAGS the OSZAPC bits of rflags are stale;
+     * x86_cpu_get_eflags() folds them in.
+     */
+    uint32_t cc_op;
+    uint64_t cc_dst, cc_src, cc_src2;
+
     /* CPUID: the model's data and the table given to KVM */
     const X86CPUModel *model;
     uint32_t cpuid_version;     /* leaf 1 EAX (family/model/stepping) */
