@@ -8,20 +8,7 @@
 start:
     REAL_START
     PUTS16 hello, hello_len
-    lgdtl gdtr
-    mov %cr0, %eax
-    and $0x9fffffff, %eax       /* caches on (CD, NW clear), as firmware does */
-    or $1, %eax
-    mov %eax, %cr0
-    ljmpl $0x08, $(LOW + pm32)
-
-    .code32
-pm32:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $0x7000, %esp
+    ENTER_PROTECTED_MODE
 
     /* page tables: the first GiB identity-mapped with 2 MiB pages */
     mov $PML4, %edi
