@@ -40,6 +40,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/system/main.o
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+# helpers shared by the unit tests (tests/unit/support/), linked into each
+UNIT_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/support/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 QTEST_LIB_SRCS := tests/qtest/libqtest.c
@@ -75,7 +77,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(BUILD)/config.mk
 	$(call quiet,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(LIB_OBJS)
 	$(call quiet,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 

@@ -9,36 +9,7 @@
 #include "system/runstate.h"
 #include <setjmp.h>
 #include <cmocka.h>
-
-typedef struct TestChardev {
-    Chardev parent;
-    StrBuf out;
-} TestChardev;
-
-static bool testchr_open(Chardev *chr, EmuOpts *opts, Error **errp)
-{
-    strbuf_init(&((TestChardev *)chr)->out);
-    return true;
-}
-
-static int testchr_write(Chardev *chr, const uint8_t *buf, int len)
-{
-    strbuf_append_len(&((TestChardev *)chr)->out, (const char *)buf, len);
-    return len;
-}
-
-static void testchr_close(Chardev *chr)
-{
-    strbuf_free(&((TestChardev *)chr)->out);
-}
-
-static const ChardevDriver testchr_driver = {
-    .name = "testchr",
-    .instance_size = sizeof(TestChardev),
-    .open = testchr_open,
-    .write = testchr_write,
-    .close = testchr_close,
-};
+#include "tests/unit/support/capture-chr.h"
 
 static ISABus *isa;
 static int a20_level = -1;
@@ -77,8 +48,7 @@ static DeviceState *create(const char *type, const char *const *props)
 
 static void test_debugcon(void **state)
 {
-    TestChardev *t = (TestChardev *)chardev_new_from_cmdline(
-        "testchr,id=dbg", &error_abort);
+    Chardev *t = capture_chr_new("dbg");
     static const char *const props[] = {
         "iobase", "0x402", "chardev", "dbg", NULL
     };
@@ -87,11 +57,11 @@ static void test_debugcon(void **state)
     for (const char *p = "SeaBIOS\n"; *p; p++) {
         outb(0x402, *p);
     }
-    assert_string_equal(t->out.str, "SeaBIOS\n");
+    assert_string_equal(capture_chr_output(t), "SeaBIOS\n");
     assert_int_equal(inb(0x402), 0xe9);
     /* a word write: the high byte belongs to the next port, as on a PC */
     address_space_stw_le(&address_space_io, 0x402, 0x6968, NULL);
-    assert_string_equal(t->out.str, "SeaBIOS\nh");
+    assert_string_equal(capture_chr_output(t), "SeaBIOS\nh");
     device_destroy(dev);
 
     /* default port 0xe9, chosen readback */
@@ -174,7 +144,6 @@ int main(void)
     memory_system_init();
     isa = isa_bus_new(NULL, get_system_io(), &error_abort);
     register_reset(count_reset, NULL);
-    chardev_register_driver(&testchr_driver);
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_debugcon),

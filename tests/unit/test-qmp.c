@@ -6,56 +6,21 @@
 #include "monitor/monitor-internal.h"
 #include <setjmp.h>
 #include <cmocka.h>
+#include "tests/unit/support/capture-chr.h"
 
 /* ---- A chardev that records output; input is injected by the test ---- */
-
-typedef struct TestChardev {
-    Chardev parent;
-    StrBuf out;
-} TestChardev;
-
-static bool testchr_open(Chardev *chr, EmuOpts *opts, Error **errp)
-{
-    strbuf_init(&((TestChardev *)chr)->out);
-    return true;
-}
-
-static int testchr_write(Chardev *chr, const uint8_t *buf, int len)
-{
-    strbuf_append_len(&((TestChardev *)chr)->out, (const char *)buf, len);
-    return len;
-}
-
-static void testchr_close(Chardev *chr)
-{
-    strbuf_free(&((TestChardev *)chr)->out);
-}
-
-static const ChardevDriver testchr_driver = {
-    .name = "testchr",
-    .instance_size = sizeof(TestChardev),
-    .open = testchr_open,
-    .write = testchr_write,
-    .close = testchr_close,
-};
 
 static Chardev *test_chr;
 
 static Chardev *testchr_new(void)
 {
-    if (!chardev_find_driver("testchr")) {
-        chardev_register_driver(&testchr_driver);
-    }
-    return chardev_new_from_cmdline("testchr,id=testmon", &error_abort);
+    return capture_chr_new("testmon");
 }
 
 /* Everything the monitor wrote since the last call (caller frees) */
 static char *take_output(void)
 {
-    TestChardev *t = (TestChardev *)test_chr;
-    char *s = emu_strdup(t->out.str ? t->out.str : "");
-    strbuf_truncate(&t->out, 0);
-    return s;
+    return capture_chr_take(test_chr);
 }
 
 static void send_input(const char *s)
