@@ -1,6 +1,9 @@
-/* x86 translator helpers: lazy flags, shifts, division, bit scans. */
+/* x86 translator helpers: lazy flags, ALU, real-mode interrupts, port I/O. */
 #include "emu/osdep.h"
 #include "target/i386/tcg/translate.h"
+#include "exec/cputlb.h"
+#include "emu/thread.h"
+#include "system/memory.h"
 
 static inline uint64_t size_mask(unsigned sz)
 {
@@ -406,5 +409,271 @@ const TCGHelperInfo x86_helper_div = {
 const TCGHelperInfo x86_helper_bitop = {
     .func = (void *)helper_bitop, .name = "bitop",
     .flags = 0, .ret = TCG_CALL_I64, .nargs = 4,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64, TCG_CALL_I64 },
+};
+
+/* ---- 16/32-bit modes: flags, real-mode interrupts ---- */
+
+#define IF_MASK   0x200u
+#define TF_MASK   0x100u
+#define IOPL_MASK 0x3000u
+#define NT_MASK   0x4000u
+#define AC_MASK   0x40000u
+#define ID_MASK   0x200000u
+
+/* pushf: the image excludes VM and RF (SDM: "PUSHF") */
+static uint64_t helper_pushf(void *envp)
+{
+    return x86_cpu_get_eflags(envp) & ~(uint64_t)0x30000;
+}
+
+/*
+ * popf in real mode or at CPL 0: every writable bit but VM/VIP/VIF
+ * (and RF, which popf clears).  A 16-bit popf keeps the upper half.
+ * Protected mode below CPL 0 (IOPL/IF rules) and VM86 come with
+ * protected mode.
+ */
+static void helper_popf(void *envp, uint32_t ot, uint64_t val)
+{
+    CPUX86State *env = envp;
+    uint64_t mask = CC_MASK | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK |
+                    NT_MASK | AC_MASK | ID_MASK;
+    uint64_t old = x86_cpu_get_eflags(env);
+
+    if (ot == MO_16) {
+        mask &= 0xffff;
+    }
+    x86_cpu_set_eflags(env, ((old & ~mask) | (val & mask)) & ~0x10000ull);
+}
+
+/*
+ * Real-mode software interrupt (int n, int3, into): push FLAGS, CS, IP
+ * (next_ip) on the 16-bit stack, clear IF/TF/AC, load CS:IP from the IVT
+ * at linear 4 * n.  Done synchronously here rather than through
+ * do_interrupt: nothing is pending between the insn and the delivery.
+ */
+static void helper_int_real(void *envp, uint32_t vec, uint64_t next_ip)
+{
+    CPUX86State *env = envp;
+    uintptr_t ra = GETPC();
+    uint64_t fl = x86_cpu_get_eflags(env);
+    uint32_t sp = env->regs[R_ESP] & 0xffff;
+    uint64_t ss = env->segs[R_SS].base;
+    uint32_t ip, cs;
+
+    ip = cpu_lduw_le_data_ra(env, vec * 4, ra);
+    cs = cpu_lduw_le_data_ra(env, vec * 4 + 2, ra);
+    sp = (sp - 2) & 0xffff;
+    cpu_stw_le_data_ra(env, ss + sp, fl, ra);
+    sp = (sp - 2) & 0xffff;
+    cpu_stw_le_data_ra(env, ss + sp, env->segs[R_CS].selector, ra);
+    sp = (sp - 2) & 0xffff;
+    cpu_stw_le_data_ra(env, ss + sp, next_ip, ra);
+    env->regs[R_ESP] = (env->regs[R_ESP] & ~0xffffull) | sp;
+    env->rflags &= ~(uint64_t)(IF_MASK | TF_MASK | AC_MASK);
+    env->segs[R_CS].selector = cs;
+    env->segs[R_CS].base = (uint64_t)cs << 4;
+    env->rip = ip;
+}
+
+/* Real-mode iret: pop IP, CS, FLAGS of operand size ot */
+static void helper_iret_real(void *envp, uint32_t ot)
+{
+    CPUX86State *env = envp;
+    uintptr_t ra = GETPC();
+    uint64_t ss = env->segs[R_SS].base;
+    uint64_t spmask = (env->segs[R_SS].flags & DESC_B_MASK) ? 0xffffffffull
+                                                            : 0xffff;
+    uint64_t sp = env->regs[R_ESP] & spmask;
+    unsigned n = 1u << ot;
+    uint64_t ip, cs, fl;
+
+    if (ot == MO_32) {
+        ip = cpu_ldl_le_data_ra(env, ss + sp, ra);
+        cs = cpu_ldl_le_data_ra(env, ss + ((sp + 4) & spmask), ra) & 0xffff;
+        fl = cpu_ldl_le_data_ra(env, ss + ((sp + 8) & spmask), ra);
+    } else {
+        ip = cpu_lduw_le_data_ra(env, ss + sp, ra);
+        cs = cpu_lduw_le_data_ra(env, ss + ((sp + 2) & spmask), ra);
+        fl = cpu_lduw_le_data_ra(env, ss + ((sp + 4) & spmask), ra);
+    }
+    sp = (sp + 3 * n) & spmask;
+    env->regs[R_ESP] = (env->regs[R_ESP] & ~spmask) | sp;
+    env->segs[R_CS].selector = cs;
+    env->segs[R_CS].base = cs << 4;
+    env->rip = ip;
+    helper_popf(env, ot, fl);
+}
+
+/*
+ * BCD adjustments, flags as the SDM's pseudo-code defines them; flags it
+ * calls undefined: daa/das OF = 0; aaa/aas OF SF ZF PF from the AL result
+ * is not architectural, we clear OF and compute SZP of AL; aam/aad: CF AF
+ * OF cleared.  Returns the new AX; flags go to env.
+ */
+static uint64_t helper_bcd(void *envp, uint32_t op, uint64_t ax)
+{
+    CPUX86State *env = envp;
+    uint64_t f = cur_flags(env);
+    unsigned al = ax & 0xff, ah = (ax >> 8) & 0xff, old_al = al;
+    bool cf = f & CC_C, af = f & CC_A;
+    uint64_t nf = 0;
+
+    switch (op) {
+    case 0: /* daa */
+        if ((al & 0xf) > 9 || af) {
+            al = (al + 6) & 0xff;
+            nf |= CC_A;
+        }
+        if (old_al > 0x99 || cf) {
+            al = (al + 0x60) & 0xff;
+            nf |= CC_C;
+        }
+        break;
+    case 1: /* das */
+        if ((al & 0xf) > 9 || af) {
+            al = (al - 6) & 0xff;
+            nf |= CC_A;
+        }
+        if (old_al > 0x99 || cf) {
+            al = (al - 0x60) & 0xff;
+            nf |= CC_C;
+        }
+        break;
+    case 2: /* aaa */
+    case 3: /* aas */
+        if ((al & 0xf) > 9 || af) {
+            if (op == 2) {
+                ax = (ax & 0xffff) + 0x106;
+            } else {
+                ax = (ax & 0xffff) - 6;
+                ax = (ax & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+            }
+            al = ax & 0xff;
+            ah = (ax >> 8) & 0xff;
+            nf |= CC_A | CC_C;
+        }
+        al &= 0xf;
+        break;
+    default:
+        break;
+    }
+    nf |= szp_flags(al, MO_8) & (CC_S | CC_Z | CC_P);
+    set_flags(env, nf);
+    return (ah << 8) | al;
+}
+
+/* aam (op 0) / aad (op 1) with base imm; #DE for aam 0 */
+static uint64_t helper_aam(void *envp, uint32_t op, uint64_t ax, uint64_t imm)
+{
+    CPUX86State *env = envp;
+    unsigned al = ax & 0xff, ah = (ax >> 8) & 0xff;
+
+    imm &= 0xff;
+    if (op == 0) {
+        if (imm == 0) {
+            cpu_loop_exit_exception(env_cpu(env), EXCP00_DIVZ, GETPC());
+        }
+        ah = al / imm;
+        al = al % imm;
+    } else {
+        al = (al + ah * imm) & 0xff;
+        ah = 0;
+    }
+    set_flags(env, szp_flags(al, MO_8) & (CC_S | CC_Z | CC_P));
+    return (ah << 8) | al;
+}
+
+const TCGHelperInfo x86_helper_pushf = {
+    .func = (void *)helper_pushf, .name = "pushf",
+    .flags = 0, .ret = TCG_CALL_I64, .nargs = 1,
+    .args = { TCG_CALL_PTR },
+};
+const TCGHelperInfo x86_helper_popf = {
+    .func = (void *)helper_popf, .name = "popf",
+    .flags = 0, .ret = TCG_CALL_VOID, .nargs = 3,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_int_real = {
+    .func = (void *)helper_int_real, .name = "int_real",
+    .flags = 0, .ret = TCG_CALL_VOID, .nargs = 3,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_iret_real = {
+    .func = (void *)helper_iret_real, .name = "iret_real",
+    .flags = 0, .ret = TCG_CALL_VOID, .nargs = 2,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32 },
+};
+const TCGHelperInfo x86_helper_bcd = {
+    .func = (void *)helper_bcd, .name = "bcd",
+    .flags = 0, .ret = TCG_CALL_I64, .nargs = 3,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_aam = {
+    .func = (void *)helper_aam, .name = "aam",
+    .flags = 0, .ret = TCG_CALL_I64, .nargs = 4,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64, TCG_CALL_I64 },
+};
+
+/*
+ * Port I/O (in/out, sizes 1/2/4) on the I/O address space, under the
+ * global lock as device callbacks expect (taken here unless the caller
+ * already holds it).  Protected mode with CPL > IOPL raises #GP: the TSS
+ * I/O permission bitmap is not consulted yet.
+ */
+static void io_check(CPUX86State *env, uintptr_t ra)
+{
+    unsigned iopl = (env->rflags >> 12) & 3;
+
+    if ((env->cr[0] & CR0_PE_MASK) &&
+        ((env->hflags & HF_CPL_MASK) > iopl || (env->rflags & 0x20000))) {
+        cpu_loop_exit_exception(env_cpu(env), EXCP0D_GPF, ra);
+    }
+}
+
+static uint64_t helper_in(void *envp, uint32_t ot, uint64_t port)
+{
+    uint64_t v = 0;
+    bool taken;
+
+    io_check(envp, GETPC());
+    taken = !bql_locked();
+    if (taken) {
+        bql_lock();
+    }
+    if (address_space_load(&address_space_io, port & 0xffff, 1u << ot,
+                           false, &v) != MEMTX_OK) {
+        v = ~0ull;
+    }
+    if (taken) {
+        bql_unlock();
+    }
+    return v & size_mask(ot);
+}
+
+static void helper_out(void *envp, uint32_t ot, uint64_t port, uint64_t v)
+{
+    bool taken;
+
+    io_check(envp, GETPC());
+    taken = !bql_locked();
+    if (taken) {
+        bql_lock();
+    }
+    address_space_store(&address_space_io, port & 0xffff, 1u << ot, false,
+                        v & size_mask(ot));
+    if (taken) {
+        bql_unlock();
+    }
+}
+
+const TCGHelperInfo x86_helper_in = {
+    .func = (void *)helper_in, .name = "in",
+    .flags = TCG_CALL_NO_WG, .ret = TCG_CALL_I64, .nargs = 3,
+    .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_out = {
+    .func = (void *)helper_out, .name = "out",
+    .flags = TCG_CALL_NO_WG, .ret = TCG_CALL_VOID, .nargs = 4,
     .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64, TCG_CALL_I64 },
 };

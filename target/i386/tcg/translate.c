@@ -24,6 +24,9 @@ struct DisasContext {
     uint64_t pc;            /* decode cursor */
     uint32_t flags;         /* TB flags */
     bool code64;
+    bool code32;            /* CS.D (outside 64-bit mode) */
+    bool ss32;              /* SS.B: 32-bit stack pointer */
+    bool realmode;          /* CR0.PE = 0: selector loads set base = sel << 4 */
     unsigned prefix;
     int override;           /* segment override, -1: none */
     unsigned rex_w, rex_r, rex_x, rex_b;
@@ -169,10 +172,19 @@ static void gen_st(DisasContext *s, TCGv_i64 v, TCGv_i64 addr, MemOp ot)
 }
 
 /* Linear address of ea in segment seg (only FS/GS have a base in 64-bit) */
-static void gen_lea_seg(DisasContext *s, TCGv_i64 dst, TCGv_i64 ea, int seg)
+/*
+ * Outside 64-bit mode every access adds its segment base, read from env
+ * at run time (so loading DS/ES/SS needs no new translation; ADDSEG is not
+ * used to skip the add yet) and the linear address wraps at 4 GiB.
+ * Limits and the A20 wrap are not checked.
+ */
+static void gen_lea_seg_sz(DisasContext *s, TCGv_i64 dst, TCGv_i64 ea,
+                           int seg, MemOp asz)
 {
-    if (s->aflag == MO_32) {
+    if (asz == MO_32) {
         tcg_gen_ext32u_i64(dst, ea);
+    } else if (asz == MO_16) {
+        tcg_gen_ext16u_i64(dst, ea);
     } else {
         tcg_gen_mov_i64(dst, ea);
     }
@@ -182,7 +194,15 @@ static void gen_lea_seg(DisasContext *s, TCGv_i64 dst, TCGv_i64 ea, int seg)
                        offsetof(CPUX86State, segs[seg].base));
         tcg_gen_add_i64(dst, dst, base);
         tcg_temp_free_i64(base);
+        if (!s->code64) {
+            tcg_gen_ext32u_i64(dst, dst);
+        }
     }
+}
+
+static void gen_lea_seg(DisasContext *s, TCGv_i64 dst, TCGv_i64 ea, int seg)
+{
+    gen_lea_seg_sz(s, dst, ea, seg, s->aflag);
 }
 
 /* ---- Flags ---- */
@@ -435,29 +455,62 @@ static void gen_store(DisasContext *s, X86DecodedInsn *d, int i, TCGv_i64 v)
 
 /* ---- Generators ---- */
 
+/* Operand size of push/pop: 16 or 64 in 64-bit mode, else dflag */
 static MemOp stack_ot(DisasContext *s)
 {
-    return s->dflag == MO_16 ? MO_16 : MO_64;
+    if (s->code64) {
+        return s->dflag == MO_16 ? MO_16 : MO_64;
+    }
+    return s->dflag;
+}
+
+/* Width of the stack pointer: SS.B outside 64-bit mode */
+static MemOp stack_asz(DisasContext *s)
+{
+    return s->code64 ? MO_64 : s->ss32 ? MO_32 : MO_16;
 }
 
 static void gen_push_v(DisasContext *s, TCGv_i64 v, MemOp ot)
 {
-    TCGv_i64 sp = tcg_temp_new_i64();
+    TCGv_i64 sp = tcg_temp_new_i64(), a = tcg_temp_new_i64();
+    MemOp asz = stack_asz(s);
 
     tcg_gen_subi_i64(sp, cpu_regs[R_ESP], 1 << ot);
-    gen_st(s, v, sp, ot);
-    tcg_gen_mov_i64(cpu_regs[R_ESP], sp);
+    gen_lea_seg_sz(s, a, sp, R_SS, asz);
+    gen_st(s, v, a, ot);
+    gen_op_mov_reg_v(s, asz, R_ESP, sp, false);
     tcg_temp_free_i64(sp);
+    tcg_temp_free_i64(a);
+}
+
+/* Load the value at (E)SP + off */
+static void gen_pop_v_off(DisasContext *s, TCGv_i64 v, MemOp ot, int off)
+{
+    TCGv_i64 a = tcg_temp_new_i64();
+
+    tcg_gen_addi_i64(a, cpu_regs[R_ESP], off);
+    gen_lea_seg_sz(s, a, a, R_SS, stack_asz(s));
+    gen_ld(s, v, a, ot);
+    tcg_temp_free_i64(a);
 }
 
 static void gen_pop_v(DisasContext *s, TCGv_i64 v, MemOp ot)
 {
-    gen_ld(s, v, cpu_regs[R_ESP], ot);
+    gen_pop_v_off(s, v, ot, 0);
+}
+
+static void gen_sp_add(DisasContext *s, int64_t n)
+{
+    TCGv_i64 sp = tcg_temp_new_i64();
+
+    tcg_gen_addi_i64(sp, cpu_regs[R_ESP], n);
+    gen_op_mov_reg_v(s, stack_asz(s), R_ESP, sp, false);
+    tcg_temp_free_i64(sp);
 }
 
 static void gen_pop_update(DisasContext *s, MemOp ot)
 {
-    tcg_gen_addi_i64(cpu_regs[R_ESP], cpu_regs[R_ESP], 1 << ot);
+    gen_sp_add(s, 1 << ot);
 }
 
 static void gen_alu_op(DisasContext *s, int op, MemOp ot, TCGv_i64 a,
@@ -541,7 +594,8 @@ static void gen_TEST(DisasContext *s, X86DecodedInsn *d)
 
 static void gen_INCDEC(DisasContext *s, X86DecodedInsn *d)
 {
-    bool dec = (d->modrm >> 3) & 1;
+    /* 40-4f outside 64-bit mode: no ModRM, dec is opcode bit 3 */
+    bool dec = d->has_modrm ? (d->modrm >> 3) & 1 : (d->b >> 3) & 1;
     MemOp ot = d->op[0].ot;
 
     gen_load(s, d, 0, s->T0);
@@ -589,6 +643,8 @@ static void gen_LEA(DisasContext *s, X86DecodedInsn *d)
 {
     if (s->aflag == MO_32) {
         tcg_gen_ext32u_i64(s->T0, s->EA);
+    } else if (s->aflag == MO_16) {
+        tcg_gen_ext16u_i64(s->T0, s->EA);
     } else {
         tcg_gen_mov_i64(s->T0, s->EA);
     }
@@ -995,10 +1051,11 @@ static void gen_JMP(DisasContext *s, X86DecodedInsn *d)
     s->base.is_jmp = DISAS_NORETURN;
 }
 
+/* near call/ret/jmp: dflag is 64 in 64-bit mode (F64), else 16 or 32 */
 static void gen_CALL(DisasContext *s, X86DecodedInsn *d)
 {
     tcg_gen_movi_i64(s->T0, s->pc - s->cs_base);
-    gen_push_v(s, s->T0, MO_64);
+    gen_push_v(s, s->T0, s->dflag);
     gen_jmp_tb(s, d->target, 0);
     s->base.is_jmp = DISAS_NORETURN;
 }
@@ -1020,15 +1077,15 @@ static void gen_CALL_E(DisasContext *s, X86DecodedInsn *d)
 {
     gen_load(s, d, 0, s->T0);
     tcg_gen_movi_i64(s->T1, s->pc - s->cs_base);
-    gen_push_v(s, s->T1, MO_64);
+    gen_push_v(s, s->T1, s->dflag);
     gen_jmp_indirect(s, s->T0);
 }
 
 static void gen_RET(DisasContext *s, X86DecodedInsn *d)
 {
-    gen_pop_v(s, s->T0, MO_64);
-    tcg_gen_addi_i64(cpu_regs[R_ESP], cpu_regs[R_ESP],
-                     8 + (d->op[0].kind == X86_OP_I ? (d->imm & 0xffff) : 0));
+    gen_pop_v(s, s->T0, s->dflag);
+    gen_sp_add(s, (1 << s->dflag) +
+               (d->op[0].kind == X86_OP_I ? (d->imm & 0xffff) : 0));
     gen_jmp_indirect(s, s->T0);
 }
 
@@ -1119,14 +1176,11 @@ static void gen_string_addr(DisasContext *s, TCGv_i64 dst, int reg, int seg)
     gen_lea_seg(s, dst, cpu_regs[reg], seg);
 }
 
+/* (E/R)SI/DI advance with the address size: SI/DI wrap at 64 KiB */
 static void gen_string_step(DisasContext *s, int reg, TCGv_i64 delta)
 {
-    if (s->aflag == MO_32) {
-        tcg_gen_add_i64(s->T2, cpu_regs[reg], delta);
-        tcg_gen_ext32u_i64(cpu_regs[reg], s->T2);
-    } else {
-        tcg_gen_add_i64(cpu_regs[reg], cpu_regs[reg], delta);
-    }
+    tcg_gen_add_i64(s->T2, cpu_regs[reg], delta);
+    gen_op_mov_reg_v(s, s->aflag, reg, s->T2, false);
 }
 
 /* One iteration; the rep forms loop by jumping back to the insn itself */
@@ -1213,6 +1267,358 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
     }
     tcg_temp_free_i64(delta);
     tcg_temp_free_i64(cx);
+}
+
+/* ---- 16/32-bit mode instructions ---- */
+
+/* Log and #UD: a protected-mode form not implemented yet */
+static bool need_realmode(DisasContext *s)
+{
+    if (!s->realmode) {
+        gen_illegal(s);
+        return false;
+    }
+    return true;
+}
+
+/* Real-mode segment load: selector v, base = v << 4 (attributes kept) */
+static void gen_load_seg_real(DisasContext *s, int seg, TCGv_i64 v)
+{
+    TCGv_i64 t = tcg_temp_new_i64();
+
+    tcg_gen_ext16u_i64(t, v);
+    tcg_gen_st32_i64(t, cpu_env, offsetof(CPUX86State, segs[seg].selector));
+    tcg_gen_shli_i64(t, t, 4);
+    tcg_gen_st_i64(t, cpu_env, offsetof(CPUX86State, segs[seg].base));
+    tcg_temp_free_i64(t);
+}
+
+static void gen_ld_selector(DisasContext *s, TCGv_i64 v, int seg)
+{
+    tcg_gen_ld32u_i64(v, cpu_env, offsetof(CPUX86State, segs[seg].selector));
+}
+
+/* Leave the TB to wherever env->rip (and maybe CS) now say */
+static void gen_exit_dynamic(DisasContext *s)
+{
+    tcg_gen_lookup_and_goto_ptr();
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+/* End the TB after this insn (state the translation depends on changed) */
+static void gen_end_tb(DisasContext *s)
+{
+    gen_update_rip(s, s->pc);
+    gen_exit_dynamic(s);
+}
+
+/* push sreg: special is the segment */
+static void gen_PUSH_SEG(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_ld_selector(s, s->T0, d->e->special);
+    gen_push_v(s, s->T0, stack_ot(s));
+}
+
+/*
+ * pop sreg (real mode).  pop ss / mov ss inhibit interrupts for one
+ * insn on hardware; with no interrupt delivery between insns of a TB
+ * that shadow is not modelled yet.
+ */
+static void gen_POP_SEG(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = stack_ot(s);
+
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_pop_v(s, s->T0, ot);
+    gen_pop_update(s, ot);
+    gen_load_seg_real(s, d->e->special, s->T0);
+}
+
+/* 8e: mov Sreg, Ew */
+static void gen_MOV_TO_SEG(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned seg = (d->modrm >> 3) & 7;
+
+    if (seg == R_CS || seg > R_GS) {
+        gen_illegal(s);
+        return;
+    }
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_load(s, d, 1, s->T0);
+    gen_load_seg_real(s, seg, s->T0);
+}
+
+/* 8c: mov Ev, Sreg (a memory destination is always 16 bits) */
+static void gen_MOV_FROM_SEG(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned seg = (d->modrm >> 3) & 7;
+
+    if (seg > R_GS) {
+        gen_illegal(s);
+        return;
+    }
+    gen_ld_selector(s, s->T0, seg);
+    if (d->op[0].mem) {
+        gen_st(s, s->T0, s->A0, MO_16);
+    } else {
+        gen_op_mov_reg_v(s, s->dflag == MO_16 ? MO_16 : MO_32,
+                         d->op[0].reg, s->T0, false);
+    }
+}
+
+/* Real-mode far transfer to sel:off (T0 = off, T1 = sel) */
+static void gen_far_jmp_real(DisasContext *s, TCGv_i64 off, TCGv_i64 sel)
+{
+    gen_load_seg_real(s, R_CS, sel);
+    if (s->dflag == MO_16) {
+        tcg_gen_ext16u_i64(cpu_rip, off);
+    } else {
+        tcg_gen_ext32u_i64(cpu_rip, off);
+    }
+    gen_exit_dynamic(s);
+}
+
+/* ea / 9a: jmp/call ptr16:16/32 (protected mode: #UD for now) */
+static void gen_JMPF(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!need_realmode(s)) {
+        return;
+    }
+    if (d->e->special) {
+        gen_ld_selector(s, s->T2, R_CS);
+        gen_push_v(s, s->T2, s->dflag);
+        tcg_gen_movi_i64(s->T2, s->pc - s->cs_base);
+        gen_push_v(s, s->T2, s->dflag);
+    }
+    tcg_gen_movi_i64(s->T0, d->imm);
+    tcg_gen_movi_i64(s->T1, d->imm2);
+    gen_far_jmp_real(s, s->T0, s->T1);
+}
+
+/* ca / cb: retf [imm16] */
+static void gen_RETF(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = s->dflag;
+
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_pop_v(s, s->T0, ot);
+    gen_pop_v_off(s, s->T1, MO_16, 1 << ot);
+    gen_sp_add(s, (2 << ot) +
+               (d->op[0].kind == X86_OP_I ? (d->imm & 0xffff) : 0));
+    gen_far_jmp_real(s, s->T0, s->T1);
+}
+
+/*
+ * cli (special 0) / sti (1).  IOPL/CPL checks come with protected mode;
+ * sti's one-insn interrupt shadow is not modelled (the TB ends, so a
+ * pending interrupt may be taken right after sti instead of one insn
+ * later).
+ */
+static void gen_CLI_STI(DisasContext *s, X86DecodedInsn *d)
+{
+    intptr_t off = offsetof(CPUX86State, rflags);
+
+    tcg_gen_ld_i64(s->T0, cpu_env, off);
+    if (d->e->special) {
+        tcg_gen_ori_i64(s->T0, s->T0, 0x200);
+    } else {
+        tcg_gen_andi_i64(s->T0, s->T0, ~(int64_t)0x200);
+    }
+    tcg_gen_st_i64(s->T0, cpu_env, off);
+    gen_end_tb(s);
+}
+
+static void gen_PUSHF(DisasContext *s, X86DecodedInsn *d)
+{
+    tcg_gen_call1(&x86_helper_pushf, tcgv_i64_temp(s->T0),
+                  tcgv_ptr_temp(cpu_env));
+    gen_push_v(s, s->T0, stack_ot(s));
+}
+
+/* popf may change TF/IF/DF: end the TB */
+static void gen_POPF(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = stack_ot(s);
+
+    gen_pop_v(s, s->T0, ot);
+    gen_pop_update(s, ot);
+    tcg_gen_call3(&x86_helper_popf, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(ot)),
+                  tcgv_i64_temp(s->T0));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_end_tb(s);
+}
+
+static void gen_int_real(DisasContext *s, int vec)
+{
+    tcg_gen_call3(&x86_helper_int_real, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(vec)),
+                  tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
+}
+
+/* int imm8 (special 0) / int3 (special 1): real mode through the IVT */
+static void gen_INT(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    gen_int_real(s, d->e->special ? 3 : (int)(d->imm & 0xff));
+}
+
+/* into: int 4 if OF */
+static void gen_INTO(DisasContext *s, X86DecodedInsn *d)
+{
+    TCGLabel *no = gen_new_label();
+
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    gen_cond(s, 0, s->T0);
+    tcg_gen_brcondi_i64(TCG_COND_EQ, s->T0, 0, no);
+    gen_int_real(s, 4);
+    gen_set_label(no);
+    gen_jmp_tb(s, s->pc, 0);
+}
+
+static void gen_IRET(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!need_realmode(s)) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call2(&x86_helper_iret_real, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(s->dflag)));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
+}
+
+/* e0 loopne, e1 loope, e2 loop, e3 jcxz: the counter has address size */
+static void gen_LOOP(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned op = d->b & 3;
+    TCGLabel *taken = gen_new_label(), *not_taken = gen_new_label();
+
+    if (op < 2) {
+        /* ZF first: the dec of rCX below does not touch flags */
+        gen_cond(s, op == 0 ? 5 : 4, s->T1);
+    }
+    gen_op_mov_v_reg(s, s->aflag, s->T0, R_ECX, false);
+    if (op == 3) {
+        tcg_gen_brcondi_i64(TCG_COND_EQ, s->T0, 0, taken);
+        tcg_gen_br(not_taken);
+    } else {
+        tcg_gen_subi_i64(s->T0, s->T0, 1);
+        gen_op_mov_reg_v(s, s->aflag, R_ECX, s->T0, false);
+        gen_op_mov_v_reg(s, s->aflag, s->T0, R_ECX, false);
+        tcg_gen_brcondi_i64(TCG_COND_EQ, s->T0, 0, not_taken);
+        if (op < 2) {
+            tcg_gen_brcondi_i64(TCG_COND_EQ, s->T1, 0, not_taken);
+        }
+        tcg_gen_br(taken);
+    }
+    gen_set_label(not_taken);
+    gen_jmp_tb(s, s->pc, 0);
+    gen_set_label(taken);
+    gen_jmp_tb(s, d->target, 1);
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+/* pusha (special 0) / popa (1): eight registers of operand size */
+static void gen_PUSHA(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = s->dflag;
+    int n = 1 << ot;
+    TCGv_i64 a = tcg_temp_new_i64();
+
+    for (int i = 0; i < 8; i++) {
+        int off = d->e->special ? i * n : -(i + 1) * n;
+        int reg = d->e->special ? 7 - i : i;
+
+        tcg_gen_addi_i64(a, cpu_regs[R_ESP], off);
+        gen_lea_seg_sz(s, a, a, R_SS, stack_asz(s));
+        if (d->e->special) {
+            if (reg != R_ESP) {
+                gen_ld(s, s->T0, a, ot);
+                gen_op_mov_reg_v(s, ot, reg, s->T0, false);
+            }
+        } else {
+            gen_st(s, cpu_regs[reg], a, ot);
+        }
+    }
+    gen_sp_add(s, d->e->special ? 8 * n : -8 * n);
+    tcg_temp_free_i64(a);
+}
+
+/* leave: rSP = rBP (stack width), pop rBP */
+static void gen_LEAVE(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = stack_ot(s);
+
+    gen_op_mov_reg_v(s, stack_asz(s), R_ESP, cpu_regs[R_EBP], false);
+    gen_pop_v(s, s->T0, ot);
+    gen_pop_update(s, ot);
+    gen_op_mov_reg_v(s, ot, R_EBP, s->T0, false);
+}
+
+/* daa das aaa aas: special is the helper's op */
+static void gen_BCD(DisasContext *s, X86DecodedInsn *d)
+{
+    tcg_gen_call3(&x86_helper_bcd, tcgv_i64_temp(s->T0),
+                  tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(d->e->special)),
+                  tcgv_i64_temp(cpu_regs[R_EAX]));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_op_mov_reg_v(s, MO_16, R_EAX, s->T0, false);
+}
+
+/* aam (special 0) / aad (1) imm8 */
+static void gen_AAM(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call4(&x86_helper_aam, tcgv_i64_temp(s->T0),
+                  tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(d->e->special)),
+                  tcgv_i64_temp(cpu_regs[R_EAX]),
+                  tcgv_i64_temp(tcg_constant_i64(d->imm & 0xff)));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_op_mov_reg_v(s, MO_16, R_EAX, s->T0, false);
+}
+
+/*
+ * in/out: e4-e7 with an imm8 port, ec-ef with DX; bit 0 selects AL or
+ * eAX (16 or 32 bits), bit 1 out.
+ */
+static void gen_INOUT(DisasContext *s, X86DecodedInsn *d)
+{
+    MemOp ot = !(d->b & 1) ? MO_8 : s->dflag == MO_16 ? MO_16 : MO_32;
+
+    gen_update_rip(s, s->pc_start);
+    if (d->b & 8) {
+        tcg_gen_ext16u_i64(s->T1, cpu_regs[R_EDX]);
+    } else {
+        tcg_gen_movi_i64(s->T1, d->imm & 0xff);
+    }
+    if (d->b & 2) {
+        tcg_gen_call4(&x86_helper_out, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(ot)),
+                      tcgv_i64_temp(s->T1), tcgv_i64_temp(cpu_regs[R_EAX]));
+    } else {
+        tcg_gen_call3(&x86_helper_in, tcgv_i64_temp(s->T0),
+                      tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(ot)),
+                      tcgv_i64_temp(s->T1));
+        gen_op_mov_reg_v(s, ot, R_EAX, s->T0, false);
+    }
 }
 
 /* ---- Opcode tables ---- */
@@ -1376,9 +1782,9 @@ static const X86OpEntry opcodes_1byte[256] = {
     /* 89 */ X(MOV, "mov", Ev, Gv, None, 0, 0),
     /* 8a */ X(MOV, "mov", Gb, Eb, None, 0, 0),
     /* 8b */ X(MOV, "mov", Gv, Ev, None, 0, 0),
-    /* 8c */ UD,
+    /* 8c */ X(MOV_FROM_SEG, "mov", Ev, None, None, 0, X86_F_MODRM),
     /* 8d */ X(LEA, "lea", Gv, M, None, 0, 0),
-    /* 8e */ UD,
+    /* 8e */ X(MOV_TO_SEG, "mov", None, Ew, None, 0, X86_F_MODRM),
     /* 8f */ GRP(grp1a, None, None, X86_F_DEF64),
     /* 90 */ X(XCHG_AX, "xchg", Zv, rAX, None, 0, 0),
     /* 91 */ X(XCHG, "xchg", Zv, rAX, None, 0, 0),
@@ -1390,7 +1796,9 @@ static const X86OpEntry opcodes_1byte[256] = {
     X(XCHG, "xchg", Zv, rAX, None, 0, 0),
     /* 98 */ X(CBW, "cbw", None, None, None, 0, 0),
     /* 99 */ X(CWD, "cwd", None, None, None, 0, 0),
-    /* 9a */ UD, UD, UD, UD,
+    /* 9a */ UD, UD,
+    /* 9c */ X(PUSHF, "pushf", None, None, None, 0, X86_F_DEF64),
+    /* 9d */ X(POPF, "popf", None, None, None, 0, X86_F_DEF64),
     /* 9e */ X(SAHF, "sahf", None, None, None, 0, 0),
     /* 9f */ X(LAHF, "lahf", None, None, None, 0, 0),
     /* a0 */ X(MOV, "mov", AL, Ob, None, 0, 0),
@@ -1418,19 +1826,36 @@ static const X86OpEntry opcodes_1byte[256] = {
     /* c4 */ UD, UD,
     /* c6 */ GRP(grp11_b, None, None, 0),
     /* c7 */ GRP(grp11_v, None, None, 0),
-    /* c8 */ UD, UD, UD, UD, UD, UD, UD, UD,
+    /* c8 */ UD,
+    /* c9 */ X(LEAVE, "leave", None, None, None, 0, X86_F_DEF64),
+    /* ca */ X(RETF, "retf", Iw, None, None, 0, 0),
+    /* cb */ X(RETF, "retf", None, None, None, 0, 0),
+    /* cc */ X(INT, "int3", None, None, None, 1, 0),
+    /* cd */ X(INT, "int", Ib, None, None, 0, 0),
+    /* ce */ UD,
+    /* cf */ X(IRET, "iret", None, None, None, 0, 0),
     /* d0 */ GRP(grp2, Eb, One, 0),
     /* d1 */ GRP(grp2, Ev, One, 0),
     /* d2 */ GRP(grp2, Eb, CL, 0),
     /* d3 */ GRP(grp2, Ev, CL, 0),
     /* d4 */ UD, UD, UD, UD,
     /* d8: x87 */ UD, UD, UD, UD, UD, UD, UD, UD,
-    /* e0 */ UD, UD, UD, UD, UD, UD, UD, UD,
+    /* e0 */ X(LOOP, "loopne", Jb, None, None, 0, X86_F_F64),
+    X(LOOP, "loope", Jb, None, None, 0, X86_F_F64),
+    X(LOOP, "loop", Jb, None, None, 0, X86_F_F64),
+    X(LOOP, "jcxz", Jb, None, None, 0, X86_F_F64),
+    /* e4 */ X(INOUT, "in", Ib, None, None, 0, 0),
+    X(INOUT, "in", Ib, None, None, 0, 0),
+    X(INOUT, "out", Ib, None, None, 0, 0),
+    X(INOUT, "out", Ib, None, None, 0, 0),
     /* e8 */ X(CALL, "call", Jz, None, None, 0, X86_F_F64),
     /* e9 */ X(JMP, "jmp", Jz, None, None, 0, X86_F_F64),
     /* ea */ UD,
     /* eb */ X(JMP, "jmp", Jb, None, None, 0, X86_F_F64),
-    /* ec */ UD, UD, UD, UD,
+    /* ec */ X(INOUT, "in", None, None, None, 0, 0),
+    X(INOUT, "in", None, None, None, 0, 0),
+    X(INOUT, "out", None, None, None, 0, 0),
+    X(INOUT, "out", None, None, None, 0, 0),
     /* f0 */ UD, UD, UD, UD,
     /* f4 */ X(HLT, "hlt", None, None, None, 0, 0),
     /* f5 */ X(CF_OP, "cmc", None, None, None, 2, 0),
@@ -1438,7 +1863,8 @@ static const X86OpEntry opcodes_1byte[256] = {
     /* f7 */ GRP(grp3_v, None, None, 0),
     /* f8 */ X(CF_OP, "clc", None, None, None, 0, 0),
     /* f9 */ X(CF_OP, "stc", None, None, None, 1, 0),
-    /* fa */ UD, UD,
+    /* fa */ X(CLI_STI, "cli", None, None, None, 0, 0),
+    /* fb */ X(CLI_STI, "sti", None, None, None, 1, 0),
     /* fc */ X(DF_OP, "cld", None, None, None, 0, 0),
     /* fd */ X(DF_OP, "std", None, None, None, 1, 0),
     /* fe */ GRP(grp4, None, None, 0),
@@ -1457,11 +1883,16 @@ static const X86OpEntry opcodes_0f[256] = {
     /* 70 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
     /* 80 */ CC16(JCC, "jcc", Jz, None, X86_F_F64),
     /* 90 */ CC16(SETCC, "setcc", Eb, None, 0),
-    /* a0 */ UD, UD, UD,
+    /* a0 */ X(PUSH_SEG, "push", None, None, None, R_FS, X86_F_DEF64),
+    /* a1 */ X(POP_SEG, "pop", None, None, None, R_FS, X86_F_DEF64),
+    /* a2 */ UD,
     /* a3 */ X(BT, "bt", Ev, Gv, None, 4, 0),
     /* a4 */ X(SHD, "shld", Ev, Gv, Ib, 0, 0),
     /* a5 */ X(SHD, "shld", Ev, Gv, CL, 0, 0),
-    /* a6 */ UD, UD, UD, UD, UD,
+    /* a6 */ UD, UD,
+    /* a8 */ X(PUSH_SEG, "push", None, None, None, R_GS, X86_F_DEF64),
+    /* a9 */ X(POP_SEG, "pop", None, None, None, R_GS, X86_F_DEF64),
+    /* aa */ UD,
     /* ab */ X(BT, "bts", Ev, Gv, None, 5, X86_F_LOCK),
     /* ac */ X(SHD, "shrd", Ev, Gv, Ib, 1, 0),
     /* ad */ X(SHD, "shrd", Ev, Gv, CL, 1, 0),
@@ -1499,6 +1930,50 @@ static const struct {
 } opcodes_0f38[] = {
     { 0xf0, X(MOVBE, "movbe", Gv, Mv, None, 0, 0) },
     { 0xf1, X(MOVBE, "movbe", Mv, Gv, None, 0, 0) },
+};
+
+/*
+ * One-byte opcodes outside 64-bit mode where 64-bit mode has REX or
+ * nothing (sparse: searched, only for legacy-mode code)
+ */
+static const struct {
+    uint8_t b;
+    X86OpEntry e;
+} opcodes_legacy[] = {
+    { 0x06, X(PUSH_SEG, "push", None, None, None, R_ES, 0) },
+    { 0x07, X(POP_SEG, "pop", None, None, None, R_ES, 0) },
+    { 0x0e, X(PUSH_SEG, "push", None, None, None, R_CS, 0) },
+    { 0x16, X(PUSH_SEG, "push", None, None, None, R_SS, 0) },
+    { 0x17, X(POP_SEG, "pop", None, None, None, R_SS, 0) },
+    { 0x1e, X(PUSH_SEG, "push", None, None, None, R_DS, 0) },
+    { 0x1f, X(POP_SEG, "pop", None, None, None, R_DS, 0) },
+    { 0x27, X(BCD, "daa", None, None, None, 0, 0) },
+    { 0x2f, X(BCD, "das", None, None, None, 1, 0) },
+    { 0x37, X(BCD, "aaa", None, None, None, 2, 0) },
+    { 0x3f, X(BCD, "aas", None, None, None, 3, 0) },
+    { 0x40, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x41, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x42, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x43, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x44, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x45, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x46, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x47, X(INCDEC, "inc", Zv, None, None, 0, 0) },
+    { 0x48, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x49, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4a, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4b, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4c, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4d, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4e, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x4f, X(INCDEC, "dec", Zv, None, None, 1, 0) },
+    { 0x60, X(PUSHA, "pusha", None, None, None, 0, 0) },
+    { 0x61, X(PUSHA, "popa", None, None, None, 1, 0) },
+    { 0x9a, X(JMPF, "callf", Iz, Iw, None, 1, 0) },
+    { 0xce, X(INTO, "into", None, None, None, 0, 0) },
+    { 0xd4, X(AAM, "aam", Ib, None, None, 0, 0) },
+    { 0xd5, X(AAM, "aad", Ib, None, None, 1, 0) },
+    { 0xea, X(JMPF, "jmpf", Iz, Iw, None, 0, 0) },
 };
 
 _Static_assert(ARRAY_SIZE(opcodes_1byte) == 256, "one-byte map size");
@@ -1554,6 +2029,35 @@ static void decode_modrm_mem(DisasContext *s, X86DecodedInsn *d)
     d->index = -1;
     d->scale = 0;
     d->disp = 0;
+    if (s->aflag == MO_16) {
+        /* bx+si bx+di bp+si bp+di si di bp bx; bp-based default to SS */
+        static const int8_t base16[8] = {
+            R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI, R_EBP, R_EBX,
+        };
+        static const int8_t index16[8] = {
+            R_ESI, R_EDI, R_ESI, R_EDI, -1, -1, -1, -1,
+        };
+
+        if (rm == 6 && d->mod == 0) {
+            d->disp = x86_ld_imm(s, MO_16) & 0xffff;
+        } else {
+            d->base = base16[rm];
+            d->index = index16[rm];
+            if (d->mod == 1) {
+                d->disp = x86_ld_imm(s, MO_8);
+            } else if (d->mod == 2) {
+                d->disp = x86_ld_imm(s, MO_16);
+            }
+        }
+        if (s->override >= 0) {
+            d->seg = s->override;
+        } else if (d->base == R_EBP) {
+            d->seg = R_SS;
+        } else {
+            d->seg = R_DS;
+        }
+        return;
+    }
     if (rm == 4) {
         unsigned sib = x86_ldub_code(s);
         unsigned idx = ((sib >> 3) & 7) | (s->rex_x << 3);
@@ -1605,6 +2109,8 @@ static void gen_ea(DisasContext *s, X86DecodedInsn *d)
     }
     if (s->aflag == MO_32) {
         tcg_gen_ext32u_i64(ea, ea);
+    } else if (s->aflag == MO_16) {
+        tcg_gen_ext16u_i64(ea, ea);
     }
     gen_lea_seg(s, s->A0, ea, d->seg);
 }
@@ -1661,24 +2167,40 @@ static bool decode_operand(DisasContext *s, X86DecodedInsn *d, int i,
         break;
     case X86_OP_1:
         break;
-    case X86_OP_I:
+    case X86_OP_I: {
+        int64_t v;
+
         if (spec->size == X86_SZ_v || spec->size == X86_SZ_z) {
             /* only mov r64, imm64 has a 64-bit immediate */
-            d->imm = x86_ld_imm(s, spec->size == X86_SZ_v ? op->ot :
-                                op->ot == MO_16 ? MO_16 : MO_32);
+            v = x86_ld_imm(s, spec->size == X86_SZ_v ? op->ot :
+                           op->ot == MO_16 ? MO_16 : MO_32);
         } else {
-            d->imm = x86_ld_imm(s, op->ot);
+            v = x86_ld_imm(s, op->ot);
+        }
+        /* a second immediate (far pointers, enter) goes to imm2 */
+        if (i > 0 && d->op[0].kind == X86_OP_I) {
+            d->imm2 = v;
+        } else {
+            d->imm = v;
         }
         break;
+    }
     case X86_OP_J: {
-        int64_t rel = x86_ld_imm(s, spec->size == X86_SZ_b ? MO_8 : MO_32);
-        d->target = s->pc + rel;
+        int64_t rel = x86_ld_imm(s, spec->size == X86_SZ_b ? MO_8 :
+                                 op->ot == MO_16 ? MO_16 : MO_32);
+        uint64_t ip = s->pc - s->cs_base + rel;
+
+        /* (E)IP wraps with the operand size outside 64-bit mode */
+        if (!s->code64) {
+            ip &= s->dflag == MO_16 ? 0xffff : 0xffffffff;
+        }
+        d->target = s->cs_base + ip;
         break;
     }
     case X86_OP_O:
         d->base = -1;
         d->index = -1;
-        d->disp = x86_ld_imm(s, s->aflag == MO_32 ? MO_32 : MO_64);
+        d->disp = x86_ld_imm(s, s->aflag);
         d->seg = s->override >= 0 ? s->override : R_DS;
         op->mem = true;
         break;
@@ -1775,9 +2297,9 @@ prefixes_done:
                                                                 : MO_32;
         s->aflag = (s->prefix & PREFIX_ADR) ? MO_32 : MO_64;
     } else {
-        /* 16/32-bit modes are not translated yet */
-        gen_illegal(s);
-        return;
+        /* CS.D selects the default; 66/67 toggle it */
+        s->dflag = s->code32 ^ !!(s->prefix & PREFIX_DATA) ? MO_32 : MO_16;
+        s->aflag = s->code32 ^ !!(s->prefix & PREFIX_ADR) ? MO_32 : MO_16;
     }
 
     d.map = 1;
@@ -1794,6 +2316,14 @@ prefixes_done:
     }
     if (d.map == 1) {
         e = &opcodes_1byte[b];
+        if (!s->code64) {
+            /* the opcodes 64-bit mode reuses or removes */
+            for (size_t i = 0; i < ARRAY_SIZE(opcodes_legacy); i++) {
+                if (opcodes_legacy[i].b == b) {
+                    e = &opcodes_legacy[i].e;
+                }
+            }
+        }
     } else if (d.map == 2) {
         e = &opcodes_0f[b];
     } else {
@@ -1894,6 +2424,9 @@ static void x86_init_disas_context(DisasContextBase *db, CPUState *cs)
     s->flags = db->tb->flags;
     s->cs_base = db->tb->cs_base;
     s->code64 = s->flags & X86_TBF_CS64;
+    s->code32 = s->flags & X86_TBF_CS32;
+    s->ss32 = s->flags & X86_TBF_SS32;
+    s->realmode = !(s->flags & X86_TBF_PE);
     s->cc_op = CC_OP_DYNAMIC;
 }
 

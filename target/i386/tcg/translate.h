@@ -3,8 +3,10 @@
  * plugs in to run x86 code under TCG, the TB flags layout and the lazy
  * condition-code machinery shared by translate.c and the helpers.
  *
- * Only 64-bit mode is translated so far; the pc machine's CPU class does
- * not use these hooks yet (tests build their own class with them).
+ * 64-bit code, flat 32-bit protected mode and real mode are translated;
+ * protected-mode segment loads and far transfers are #UD for now.  The
+ * pc machine's CPU class does not use these hooks yet (tests build their
+ * own class with them).
  */
 #ifndef TARGET_I386_TCG_TRANSLATE_H
 #define TARGET_I386_TCG_TRANSLATE_H
@@ -84,6 +86,14 @@ extern const TCGHelperInfo x86_helper_shift;
 extern const TCGHelperInfo x86_helper_div;
 extern const TCGHelperInfo x86_helper_bitop;
 extern const TCGHelperInfo x86_helper_shd;
+extern const TCGHelperInfo x86_helper_pushf;
+extern const TCGHelperInfo x86_helper_popf;
+extern const TCGHelperInfo x86_helper_int_real;
+extern const TCGHelperInfo x86_helper_iret_real;
+extern const TCGHelperInfo x86_helper_bcd;
+extern const TCGHelperInfo x86_helper_aam;
+extern const TCGHelperInfo x86_helper_in;
+extern const TCGHelperInfo x86_helper_out;
 
 /* helper_shift kinds: (op << 2) | MemOp size; op as the group 2 reg field */
 /* helper_div kinds: MemOp size | 4 for signed */
