@@ -74,8 +74,9 @@ uint8_t x86diff_stack[4096] __attribute__((aligned(16)));
  * the code ends with a jump to x86diff_native_exit, which switches to a
  * private stack before pushf so the test stack is left as the code left it.
  */
+/* pushsection/popsection: the compiler must find its own section intact */
 __asm__(
-    ".text\n"
+    ".pushsection .text\n"
     ".globl x86diff_run_native\n"
     "x86diff_run_native:\n"
     "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
@@ -110,7 +111,8 @@ __asm__(
     "  cld\n"
     "  mov x86diff_saved_rsp(%rip), %rsp\n"
     "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-    "  ret\n");
+    "  ret\n"
+    ".popsection\n");
 #endif
 
 /* ---- The guest side: a test CPU class with the translator hooks ---- */
