@@ -1,7 +1,9 @@
 # emu: one non-recursive Makefile.  Builds out of tree into build/.
 #
 #   make            configure (if needed) and build build/emu
+#   make run        build, prepare the demo guest and boot it
 #   make check      install missing build deps, build, run all tests
+#   make bench      emu vs Debian's QEMU on the demo guest
 #   make install    install into PREFIX (see ./configure --prefix)
 #   make clean      remove build/
 #
@@ -105,6 +107,17 @@ check-functional: $(BUILD)/emu
 deps:
 	sh scripts/install-deps.sh
 
+# The demo guest (Debian kernel + busybox initramfs, built from Debian's
+# packages) on the terminal: KVM where the CPU has VT-x/AMD-V, else the
+# translator.  "poweroff" in the guest or Ctrl-a x returns.
+run: $(BUILD)/emu
+	@sh scripts/install-deps.sh
+	sh tests/guest/build-guest.sh $(BUILD)/guest
+	$(BUILD)/emu -accel hw -m 512 -nographic -no-reboot \
+	    -kernel $(BUILD)/guest/vmlinuz -initrd $(BUILD)/guest/initrd.gz \
+	    -append console=ttyS0
+.PHONY: run
+
 # emu vs Debian's QEMU on the same guest and work (tests/bench/run.sh)
 bench: $(BUILD)/emu
 	sh tests/bench/run.sh $(BUILD)
@@ -120,6 +133,6 @@ clean distclean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# *//'
+	@sed -n '3,8p' Makefile | sed 's/^# *//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
