@@ -4,6 +4,8 @@
 #include "system/kvm.h"
 #include "system/runstate.h"
 #include "cpu.h"
+#include "target/i386/tcg/translate.h"
+#include "exec/cputlb.h"
 
 /*
  * Leaf 1 EDX of a Pentium Pro class CPU: what every x86-64 model has.
@@ -179,6 +181,14 @@ static void x86_cpu_reset(CPUState *cs)
     X86CPU *cpu = X86_CPU(cs);
 
     x86_cpu_reset_state(cpu);
+    /* the translator's lazy flags and cached translations */
+    cpu->env.cc_op = CC_OP_EFLAGS;
+    cpu->env.cc_src = 0;
+    cpu->env.tsc_offset = 0;
+    cpu->env.excp_delivering = 0;
+    if (cs->tlb) {
+        tlb_flush(cs);
+    }
     cs->halted = cpu->env.smp_index != 0;
 }
 
@@ -484,8 +494,9 @@ bool x86_cpu_get_phys_addr(CPUState *cs, uint64_t vaddr, uint64_t *paddr)
 }
 
 /*
- * The x86 CPU class.  The translator hooks stay NULL until the x86 front
- * end exists: accel/tcg refuses such a CPU with a clear message.
+ * The x86 CPU class: KVM uses the state only; the translator hooks are
+ * target/i386/tcg's (no hardware interrupt delivery under TCG yet: there
+ * is no exec_interrupt hook and no local APIC).
  */
 const CPUClass x86_cpu_class = {
     .name = "x86_64",
@@ -494,4 +505,11 @@ const CPUClass x86_cpu_class = {
     .reset = x86_cpu_reset,
     .has_work = x86_cpu_has_work,
     .dump_state = x86_cpu_dump_state,
+    .tcg_init = x86_tcg_init,
+    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
+    .translate = x86_tcg_translate,
+    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
+    .tlb_fill = x86_tcg_tlb_fill,
+    .mmu_index = x86_tcg_mmu_index,
+    .do_interrupt = x86_tcg_do_interrupt,
 };

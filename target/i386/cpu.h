@@ -52,7 +52,15 @@ enum {
 #define CR0_CD_MASK  (1u << 30)
 #define CR0_PG_MASK  (1u << 31)
 
+#define CR4_VME_MASK (1u << 0)
+#define CR4_PVI_MASK (1u << 1)
+#define CR4_TSD_MASK (1u << 2)
+#define CR4_DE_MASK  (1u << 3)
+#define CR4_PSE_MASK (1u << 4)
 #define CR4_PAE_MASK (1u << 5)
+#define CR4_MCE_MASK (1u << 6)
+#define CR4_PGE_MASK (1u << 7)
+#define CR4_PCE_MASK (1u << 8)
 
 #define MSR_EFER_SCE (1u << 0)
 #define MSR_EFER_LME (1u << 8)
@@ -259,6 +267,10 @@ typedef struct CPUX86State {
      */
     uint32_t cc_op;
     uint64_t cc_dst, cc_src, cc_src2;
+    /* TSC = EMU_CLOCK_VIRTUAL at X86_TCG_TSC_HZ + tsc_offset */
+    uint64_t tsc_offset;
+    /* vector + 1 of the exception being delivered (0: none): #DF rules */
+    int32_t excp_delivering;
 
     /* CPUID: the model's data and the table given to KVM */
     const X86CPUModel *model;

@@ -1,4 +1,5 @@
-"""The pc machine under KVM boots SeaBIOS to "No bootable device.".
+"""The pc machine boots SeaBIOS to "No bootable device." under the
+translator (both back ends) and under KVM.
 
 `emu -M pc -accel kvm -m 256 -nographic -net none` must show SeaBIOS's
 banner on the serial console (stdio) and end at "No bootable device.",
@@ -85,6 +86,17 @@ def main():
     need_emu()
     test_kernel_errors()
     print("ok: -kernel errors are one line, exit 1")
+
+    # the translator, on both back ends: needs no /dev/kvm
+    for backend in ("native", "interp"):
+        tcg_args = ["-M", "pc", "-accel", "tcg,backend=" + backend, "-m",
+                    "256", "-nographic", "-net", "none"]
+        out, took, rc, err = serial_until([EMU] + tcg_args)
+        check(BANNER in out and END in out,
+              "tcg,backend=%s: SeaBIOS did not reach 'No bootable device': "
+              "%r %r" % (backend, out.decode("latin-1")[-500:], err))
+        print("ok: emu -accel tcg,backend=%s: SeaBIOS to 'No bootable "
+              "device' in %.2f s" % (backend, took))
 
     why = kvm_usable()
     if why:

@@ -45,6 +45,7 @@ typedef enum X86OpSize {
 #define X86_F_MODRM   0x10  /* has a ModRM byte without E/G/M operands */
 #define X86_F_LOCK    0x20  /* LOCK allowed (with a memory destination) */
 #define X86_F_NOMEM_GRP 0x40 /* group whose mod == 3 forms are elsewhere */
+#define X86_F_MODRM_REG 0x80 /* ModRM.mod ignored: r/m is always a register */
 
 typedef struct X86DecodedInsn X86DecodedInsn;
 typedef struct DisasContext DisasContext;

@@ -27,6 +27,7 @@ struct DisasContext {
     bool code32;            /* CS.D (outside 64-bit mode) */
     bool ss32;              /* SS.B: 32-bit stack pointer */
     bool realmode;          /* CR0.PE = 0: selector loads set base = sel << 4 */
+    int mem_index;          /* X86_MMU_IDX_*: user for CPL 3 */
     unsigned prefix;
     int override;           /* segment override, -1: none */
     unsigned rex_w, rex_r, rex_x, rex_b;
@@ -163,12 +164,12 @@ static bool byte_reg_is_high(DisasContext *s, int reg)
 
 static void gen_ld(DisasContext *s, TCGv_i64 v, TCGv_i64 addr, MemOp ot)
 {
-    tcg_gen_qemu_ld_i64(v, addr, 0, ot | MO_LE);
+    tcg_gen_qemu_ld_i64(v, addr, s->mem_index, ot | MO_LE);
 }
 
 static void gen_st(DisasContext *s, TCGv_i64 v, TCGv_i64 addr, MemOp ot)
 {
-    tcg_gen_qemu_st_i64(v, addr, 0, ot | MO_LE);
+    tcg_gen_qemu_st_i64(v, addr, s->mem_index, ot | MO_LE);
 }
 
 /* Linear address of ea in segment seg (only FS/GS have a base in 64-bit) */
@@ -991,9 +992,9 @@ static void gen_MOVBE(DisasContext *s, X86DecodedInsn *d)
     }
     if (d->op[0].mem) {
         gen_load(s, d, 1, s->T0);
-        tcg_gen_qemu_st_i64(s->T0, s->A0, 0, d->op[0].ot | MO_BE);
+        tcg_gen_qemu_st_i64(s->T0, s->A0, s->mem_index, d->op[0].ot | MO_BE);
     } else {
-        tcg_gen_qemu_ld_i64(s->T0, s->A0, 0, d->op[1].ot | MO_BE);
+        tcg_gen_qemu_ld_i64(s->T0, s->A0, s->mem_index, d->op[1].ot | MO_BE);
         gen_store(s, d, 0, s->T0);
     }
 }
@@ -1110,8 +1111,35 @@ static void gen_POP(DisasContext *s, X86DecodedInsn *d)
     }
 }
 
+static void gen_exception_err(DisasContext *s, int excp, uint32_t err)
+{
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call3(&x86_helper_raise_err, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(excp)),
+                  tcgv_i32_temp(tcg_constant_i32(err)));
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+/*
+ * Privileged insns: #GP(0) unless CPL 0 (real mode counts as CPL 0,
+ * virtual-8086 mode as 3).  The CPL is a TB flag, so this is decided
+ * at translation time.
+ */
+static bool check_cpl0(DisasContext *s)
+{
+    if ((s->flags & X86_TBF_PE) &&
+        ((s->flags & X86_TBF_CPL_MASK) || (s->flags & X86_TBF_VM))) {
+        gen_exception_err(s, EXCP0D_GPF, 0);
+        return false;
+    }
+    return true;
+}
+
 static void gen_HLT(DisasContext *s, X86DecodedInsn *d)
 {
+    if (!check_cpl0(s)) {
+        return;
+    }
     gen_update_rip(s, s->pc);
     tcg_gen_call1(&x86_helper_hlt, NULL, tcgv_ptr_temp(cpu_env));
     s->base.is_jmp = DISAS_NORETURN;
@@ -1169,7 +1197,7 @@ static void gen_SAHF(DisasContext *s, X86DecodedInsn *d)
 
 /* ---- String instructions ---- */
 
-enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS };
+enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
 
 static void gen_string_addr(DisasContext *s, TCGv_i64 dst, int reg, int seg)
 {
@@ -1189,6 +1217,10 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
     int op = d->e->special;
     MemOp ot = d->op[0].ot;
     int srcseg = s->override >= 0 ? s->override : R_DS;
+
+    if ((op == STR_INS || op == STR_OUTS) && ot == MO_64) {
+        ot = MO_32;
+    }
     bool rep = s->prefix & (PREFIX_REPZ | PREFIX_REPNZ);
     TCGLabel *done = gen_new_label();
     TCGv_i64 delta = tcg_temp_new_i64();
@@ -1235,6 +1267,28 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
         tcg_gen_sub_i64(cpu_cc_dst, s->T0, s->T1);
         tcg_gen_mov_i64(cpu_cc_src, s->T1);
         set_cc_op(s, CC_OP_SUB + ot);
+        break;
+    case STR_INS:
+        /* the port read first: a faulting store then repeats it */
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_ext16u_i64(s->T1, cpu_regs[R_EDX]);
+        tcg_gen_call3(&x86_helper_in, tcgv_i64_temp(s->T0),
+                      tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(ot)),
+                      tcgv_i64_temp(s->T1));
+        gen_string_addr(s, s->A0, R_EDI, R_ES);
+        gen_st(s, s->T0, s->A0, ot);
+        gen_string_step(s, R_EDI, delta);
+        break;
+    case STR_OUTS:
+        gen_update_rip(s, s->pc_start);
+        gen_string_addr(s, s->A0, R_ESI, srcseg);
+        gen_ld(s, s->T0, s->A0, ot);
+        tcg_gen_ext16u_i64(s->T1, cpu_regs[R_EDX]);
+        tcg_gen_call4(&x86_helper_out, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(ot)),
+                      tcgv_i64_temp(s->T1), tcgv_i64_temp(s->T0));
+        gen_string_step(s, R_ESI, delta);
         break;
     default: /* SCAS */
         gen_op_mov_v_reg(s, ot, s->T0, R_EAX, false);
@@ -1319,21 +1373,39 @@ static void gen_PUSH_SEG(DisasContext *s, X86DecodedInsn *d)
     gen_push_v(s, s->T0, stack_ot(s));
 }
 
+/* Protected mode (not virtual-8086): segment loads go through descriptors */
+static bool pe_mode(DisasContext *s)
+{
+    return !s->realmode && !(s->flags & X86_TBF_VM);
+}
+
+/* Load segment seg with selector v (T-register), ending the TB for SS.B */
+static void gen_load_seg(DisasContext *s, int seg, TCGv_i64 v)
+{
+    if (!pe_mode(s)) {
+        gen_load_seg_real(s, seg, v);
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call3(&x86_helper_load_seg, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(seg)), tcgv_i64_temp(v));
+}
+
 /*
- * pop sreg (real mode).  pop ss / mov ss inhibit interrupts for one
- * insn on hardware; with no interrupt delivery between insns of a TB
- * that shadow is not modelled yet.
+ * pop sreg.  pop ss / mov ss inhibit interrupts for one insn on
+ * hardware; with no interrupt delivery between insns of a TB that
+ * shadow is not modelled yet.  A faulting load leaves rSP alone.
  */
 static void gen_POP_SEG(DisasContext *s, X86DecodedInsn *d)
 {
     MemOp ot = stack_ot(s);
 
-    if (!need_realmode(s)) {
-        return;
-    }
     gen_pop_v(s, s->T0, ot);
+    gen_load_seg(s, d->e->special, s->T0);
     gen_pop_update(s, ot);
-    gen_load_seg_real(s, d->e->special, s->T0);
+    if (d->e->special == R_SS && pe_mode(s)) {
+        gen_end_tb(s);
+    }
 }
 
 /* 8e: mov Sreg, Ew */
@@ -1345,11 +1417,11 @@ static void gen_MOV_TO_SEG(DisasContext *s, X86DecodedInsn *d)
         gen_illegal(s);
         return;
     }
-    if (!need_realmode(s)) {
-        return;
-    }
     gen_load(s, d, 1, s->T0);
-    gen_load_seg_real(s, seg, s->T0);
+    gen_load_seg(s, seg, s->T0);
+    if (seg == R_SS && pe_mode(s)) {
+        gen_end_tb(s);
+    }
 }
 
 /* 8c: mov Ev, Sreg (a memory destination is always 16 bits) */
@@ -1382,35 +1454,79 @@ static void gen_far_jmp_real(DisasContext *s, TCGv_i64 off, TCGv_i64 sel)
     gen_exit_dynamic(s);
 }
 
-/* ea / 9a: jmp/call ptr16:16/32 (protected mode: #UD for now) */
-static void gen_JMPF(DisasContext *s, X86DecodedInsn *d)
+/* Far jmp (call: special 1) to sel:off held in T1:T0 */
+static void gen_far_transfer(DisasContext *s, bool call)
 {
-    if (!need_realmode(s)) {
+    if (!pe_mode(s)) {
+        if (call) {
+            gen_ld_selector(s, s->T2, R_CS);
+            gen_push_v(s, s->T2, s->dflag);
+            tcg_gen_movi_i64(s->T2, s->pc - s->cs_base);
+            gen_push_v(s, s->T2, s->dflag);
+        }
+        gen_far_jmp_real(s, s->T0, s->T1);
         return;
     }
-    if (d->e->special) {
-        gen_ld_selector(s, s->T2, R_CS);
-        gen_push_v(s, s->T2, s->dflag);
-        tcg_gen_movi_i64(s->T2, s->pc - s->cs_base);
-        gen_push_v(s, s->T2, s->dflag);
+    TCGv_i32 sel = tcg_temp_new_i32();
+
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_extrl_i64_i32(sel, s->T1);
+    if (call) {
+        tcg_gen_call5(&x86_helper_lcall_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(sel), tcgv_i64_temp(s->T0),
+                      tcgv_i32_temp(tcg_constant_i32(s->dflag)),
+                      tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    } else {
+        tcg_gen_call3(&x86_helper_ljmp_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(sel), tcgv_i64_temp(s->T0));
     }
-    tcg_gen_movi_i64(s->T0, d->imm);
-    tcg_gen_movi_i64(s->T1, d->imm2);
-    gen_far_jmp_real(s, s->T0, s->T1);
+    tcg_temp_free_i32(sel);
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
+}
+
+/* ea / 9a: jmp/call ptr16:16/32 */
+static void gen_JMPF(DisasContext *s, X86DecodedInsn *d)
+{
+    tcg_gen_movi_i64(s->T0, d->imm & (s->dflag == MO_16 ? 0xffff
+                                                        : 0xffffffffu));
+    tcg_gen_movi_i64(s->T1, d->imm2 & 0xffff);
+    gen_far_transfer(s, d->e->special);
+}
+
+/* ff /3, ff /5: callf/jmpf m16:16/32/64 */
+static void gen_JMPF_M(DisasContext *s, X86DecodedInsn *d)
+{
+    TCGv_i64 a = tcg_temp_new_i64();
+
+    gen_ld(s, s->T0, s->A0, s->dflag);
+    tcg_gen_addi_i64(a, s->A0, 1 << s->dflag);
+    if (!s->code64) {
+        tcg_gen_ext32u_i64(a, a);
+    }
+    gen_ld(s, s->T1, a, MO_16);
+    tcg_temp_free_i64(a);
+    gen_far_transfer(s, d->e->special);
 }
 
 /* ca / cb: retf [imm16] */
 static void gen_RETF(DisasContext *s, X86DecodedInsn *d)
 {
     MemOp ot = s->dflag;
+    unsigned addend = d->op[0].kind == X86_OP_I ? (d->imm & 0xffff) : 0;
 
-    if (!need_realmode(s)) {
+    if (pe_mode(s)) {
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call3(&x86_helper_lret_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(ot)),
+                      tcgv_i32_temp(tcg_constant_i32(addend)));
+        s->cc_op = CC_OP_DYNAMIC;
+        gen_exit_dynamic(s);
         return;
     }
     gen_pop_v(s, s->T0, ot);
     gen_pop_v_off(s, s->T1, MO_16, 1 << ot);
-    gen_sp_add(s, (2 << ot) +
-               (d->op[0].kind == X86_OP_I ? (d->imm & 0xffff) : 0));
+    gen_sp_add(s, (2 << ot) + addend);
     gen_far_jmp_real(s, s->T0, s->T1);
 }
 
@@ -1457,17 +1573,27 @@ static void gen_POPF(DisasContext *s, X86DecodedInsn *d)
 
 static void gen_int_real(DisasContext *s, int vec)
 {
-    tcg_gen_call3(&x86_helper_int_real, NULL, tcgv_ptr_temp(cpu_env),
-                  tcgv_i32_temp(tcg_constant_i32(vec)),
-                  tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    if (pe_mode(s)) {
+        tcg_gen_call3(&x86_helper_int_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(vec)),
+                      tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    } else {
+        tcg_gen_call3(&x86_helper_int_real, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(vec)),
+                      tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    }
     s->cc_op = CC_OP_DYNAMIC;
     gen_exit_dynamic(s);
 }
 
-/* int imm8 (special 0) / int3 (special 1): real mode through the IVT */
+/*
+ * int imm8 (special 0) / int3 (special 1): through the IVT in real mode,
+ * the IDT in protected mode; virtual-8086 mode is not implemented (#UD)
+ */
 static void gen_INT(DisasContext *s, X86DecodedInsn *d)
 {
-    if (!need_realmode(s)) {
+    if (s->flags & X86_TBF_VM) {
+        gen_illegal(s);
         return;
     }
     gen_update_rip(s, s->pc_start);
@@ -1479,7 +1605,8 @@ static void gen_INTO(DisasContext *s, X86DecodedInsn *d)
 {
     TCGLabel *no = gen_new_label();
 
-    if (!need_realmode(s)) {
+    if (s->flags & X86_TBF_VM) {
+        gen_illegal(s);
         return;
     }
     gen_update_rip(s, s->pc_start);
@@ -1492,6 +1619,14 @@ static void gen_INTO(DisasContext *s, X86DecodedInsn *d)
 
 static void gen_IRET(DisasContext *s, X86DecodedInsn *d)
 {
+    if (pe_mode(s)) {
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call2(&x86_helper_iret_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(s->dflag)));
+        s->cc_op = CC_OP_DYNAMIC;
+        gen_exit_dynamic(s);
+        return;
+    }
     if (!need_realmode(s)) {
         return;
     }
@@ -1621,6 +1756,271 @@ static void gen_INOUT(DisasContext *s, X86DecodedInsn *d)
     }
 }
 
+/* ---- System instructions ---- */
+
+static void gen_ea(DisasContext *s, X86DecodedInsn *d);
+
+static void gen_CPUID(DisasContext *s, X86DecodedInsn *d)
+{
+    tcg_gen_call1(&x86_helper_cpuid, NULL, tcgv_ptr_temp(cpu_env));
+}
+
+/* rdtsc (special 0) / rdtscp (1) */
+static void gen_RDTSC(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call2(&x86_helper_rdtsc, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(d->e->special)));
+}
+
+static void gen_RDMSR(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!check_cpl0(s)) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call1(&x86_helper_rdmsr, NULL, tcgv_ptr_temp(cpu_env));
+}
+
+/* EFER (long mode, NX) and the FS/GS bases feed the translation: end the TB */
+static void gen_WRMSR(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!check_cpl0(s)) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call1(&x86_helper_wrmsr, NULL, tcgv_ptr_temp(cpu_env));
+    gen_end_tb(s);
+}
+
+/* The operand of mov cr/dr: 64 bits in 64-bit mode, else 32 */
+static MemOp ctl_ot(DisasContext *s)
+{
+    return s->code64 ? MO_64 : MO_32;
+}
+
+/* 0f 20 (special 0): mov r, crN; 0f 22 (1): mov crN, r */
+static void gen_MOV_CR(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned n = d->reg;
+    MemOp ot = ctl_ot(s);
+
+    if (n != 0 && n != 2 && n != 3 && n != 4 && n != 8) {
+        gen_illegal(s);
+        return;
+    }
+    if (!check_cpl0(s)) {
+        return;
+    }
+    if (!d->e->special) {
+        tcg_gen_ld_i64(s->T0, cpu_env, n == 8 ? offsetof(CPUX86State, cr8) :
+                       offsetof(CPUX86State, cr[0]) + n * sizeof(uint64_t));
+        gen_op_mov_reg_v(s, ot, d->rm, s->T0, false);
+        return;
+    }
+    gen_op_mov_v_reg(s, ot, s->T0, d->rm, false);
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call3(&x86_helper_write_cr, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(n)), tcgv_i64_temp(s->T0));
+    /* paging, protection and mode bits feed the TB flags and the TLB */
+    gen_end_tb(s);
+}
+
+/*
+ * 0f 21 / 0f 23: mov to/from drN.  The registers are only stored: no
+ * breakpoints fire.  DR4/DR5 alias DR6/DR7 (CR4.DE is not honoured).
+ */
+static void gen_MOV_DR(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned n = d->reg;
+    MemOp ot = ctl_ot(s);
+    intptr_t off;
+
+    if (n > 7) {
+        gen_illegal(s);
+        return;
+    }
+    if (!check_cpl0(s)) {
+        return;
+    }
+    if (n == 4 || n == 5) {
+        n += 2;
+    }
+    off = offsetof(CPUX86State, dr[0]) + n * sizeof(uint64_t);
+    if (!d->e->special) {
+        tcg_gen_ld_i64(s->T0, cpu_env, off);
+        gen_op_mov_reg_v(s, ot, d->rm, s->T0, false);
+    } else {
+        gen_op_mov_v_reg(s, ot, s->T0, d->rm, false);
+        tcg_gen_st_i64(s->T0, cpu_env, off);
+    }
+}
+
+static void gen_CLTS(DisasContext *s, X86DecodedInsn *d)
+{
+    intptr_t off = offsetof(CPUX86State, cr[0]);
+
+    if (!check_cpl0(s)) {
+        return;
+    }
+    tcg_gen_ld_i64(s->T0, cpu_env, off);
+    tcg_gen_andi_i64(s->T0, s->T0, ~(int64_t)CR0_TS_MASK);
+    tcg_gen_st_i64(s->T0, cpu_env, off);
+}
+
+/* invd / wbinvd: no caches to write back */
+static void gen_PRIV_NOP(DisasContext *s, X86DecodedInsn *d)
+{
+    check_cpl0(s);
+}
+
+/* Store a 16-bit selector-like value: to memory 16 bits, to a register dflag */
+static void gen_store_sel(DisasContext *s, X86DecodedInsn *d, TCGv_i64 v)
+{
+    if (d->mod != 3) {
+        gen_st(s, v, s->A0, MO_16);
+    } else {
+        gen_op_mov_reg_v(s, s->dflag, d->rm, v, false);
+    }
+}
+
+static void gen_load_sel(DisasContext *s, X86DecodedInsn *d, TCGv_i64 v)
+{
+    if (d->mod != 3) {
+        gen_ld(s, v, s->A0, MO_16);
+    } else {
+        gen_op_mov_v_reg(s, MO_16, v, d->rm, false);
+    }
+}
+
+/* group 6 (0f 00): sldt str lldt ltr; verr/verw not implemented */
+static void gen_GRP6(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned op = (d->modrm >> 3) & 7;
+
+    if (s->realmode || (s->flags & X86_TBF_VM) || op > 3) {
+        gen_illegal(s);
+        return;
+    }
+    if (d->mod != 3) {
+        gen_ea(s, d);
+    }
+    switch (op) {
+    case 0:
+    case 1:
+        tcg_gen_ld32u_i64(s->T0, cpu_env, op == 0 ?
+                          offsetof(CPUX86State, ldt.selector) :
+                          offsetof(CPUX86State, tr.selector));
+        gen_store_sel(s, d, s->T0);
+        break;
+    default:
+        if (!check_cpl0(s)) {
+            return;
+        }
+        gen_load_sel(s, d, s->T0);
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call3(&x86_helper_load_sys_seg, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(op == 3)),
+                      tcgv_i64_temp(s->T0));
+        break;
+    }
+}
+
+/* sgdt/sidt (table at env offset off): 16-bit limit, then the base */
+static void gen_store_dt(DisasContext *s, intptr_t off)
+{
+    TCGv_i64 a = tcg_temp_new_i64();
+
+    tcg_gen_ld32u_i64(s->T0, cpu_env, off + offsetof(SegmentCache, limit));
+    gen_st(s, s->T0, s->A0, MO_16);
+    tcg_gen_ld_i64(s->T0, cpu_env, off + offsetof(SegmentCache, base));
+    tcg_gen_addi_i64(a, s->A0, 2);
+    gen_st(s, s->T0, a, s->code64 ? MO_64 : MO_32);
+    tcg_temp_free_i64(a);
+}
+
+/* lgdt/lidt: with 16-bit operands only 24 bits of base */
+static void gen_load_dt(DisasContext *s, intptr_t off)
+{
+    TCGv_i64 a = tcg_temp_new_i64();
+
+    gen_ld(s, s->T0, s->A0, MO_16);
+    tcg_gen_addi_i64(a, s->A0, 2);
+    gen_ld(s, s->T1, a, s->code64 ? MO_64 : MO_32);
+    if (!s->code64 && s->dflag == MO_16) {
+        tcg_gen_andi_i64(s->T1, s->T1, 0xffffff);
+    }
+    tcg_gen_st32_i64(s->T0, cpu_env, off + offsetof(SegmentCache, limit));
+    tcg_gen_st_i64(s->T1, cpu_env, off + offsetof(SegmentCache, base));
+    tcg_temp_free_i64(a);
+}
+
+/* group 7 (0f 01): descriptor tables, smsw/lmsw, invlpg, rdtscp */
+static void gen_GRP7(DisasContext *s, X86DecodedInsn *d)
+{
+    unsigned op = (d->modrm >> 3) & 7;
+
+    if (d->mod == 3) {
+        if (d->modrm == 0xf9) {
+            gen_update_rip(s, s->pc_start);
+            tcg_gen_call2(&x86_helper_rdtsc, NULL, tcgv_ptr_temp(cpu_env),
+                          tcgv_i32_temp(tcg_constant_i32(1)));
+            return;
+        }
+        if (op != 4 && op != 6) {
+            gen_illegal(s);
+            return;
+        }
+    } else {
+        gen_ea(s, d);
+    }
+    switch (op) {
+    case 0:
+    case 1:
+        gen_store_dt(s, op == 0 ? offsetof(CPUX86State, gdt) :
+                     offsetof(CPUX86State, idt));
+        break;
+    case 2:
+    case 3:
+        if (!check_cpl0(s)) {
+            return;
+        }
+        gen_load_dt(s, op == 2 ? offsetof(CPUX86State, gdt) :
+                    offsetof(CPUX86State, idt));
+        break;
+    case 4: /* smsw */
+        tcg_gen_ld_i64(s->T0, cpu_env, offsetof(CPUX86State, cr[0]));
+        if (d->mod != 3) {
+            gen_st(s, s->T0, s->A0, MO_16);
+        } else {
+            gen_op_mov_reg_v(s, s->dflag, d->rm, s->T0, false);
+        }
+        break;
+    case 6: /* lmsw */
+        if (!check_cpl0(s)) {
+            return;
+        }
+        gen_load_sel(s, d, s->T0);
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call2(&x86_helper_lmsw, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i64_temp(s->T0));
+        gen_end_tb(s);
+        break;
+    case 7: /* invlpg */
+        if (!check_cpl0(s)) {
+            return;
+        }
+        tcg_gen_call2(&x86_helper_invlpg, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i64_temp(s->A0));
+        /* the page may hold code of this TB */
+        gen_end_tb(s);
+        break;
+    default:
+        gen_illegal(s);
+        break;
+    }
+}
+
 /* ---- Opcode tables ---- */
 
 #define None (X86_OP_NONE << 4 | X86_SZ_NONE)
@@ -1723,9 +2123,9 @@ static const X86OpEntry grp5[8] = {
     X(INCDEC, "inc", Ev, None, None, 0, X86_F_LOCK),
     X(INCDEC, "dec", Ev, None, None, 0, X86_F_LOCK),
     X(CALL_E, "call", Ev, None, None, 0, X86_F_F64),
-    UD, /* callf */
+    X(JMPF_M, "callf", M, None, None, 1, 0),
     X(JMP_E, "jmp", Ev, None, None, 0, X86_F_F64),
-    UD, /* jmpf */
+    X(JMPF_M, "jmpf", M, None, None, 0, 0),
     X(PUSH, "push", Ev, None, None, 0, X86_F_DEF64),
     UD,
 };
@@ -1768,7 +2168,10 @@ static const X86OpEntry opcodes_1byte[256] = {
     /* 69 */ X(IMUL, "imul", Gv, Ev, Iz, 0, 0),
     /* 6a */ X(PUSH, "push", Ib, None, None, 0, X86_F_DEF64),
     /* 6b */ X(IMUL, "imul", Gv, Ev, Ib, 0, 0),
-    /* 6c */ UD, UD, UD, UD,
+    /* 6c */ X(STRING, "ins", Xb, None, None, STR_INS, 0),
+    /* 6d */ X(STRING, "ins", Xv, None, None, STR_INS, 0),
+    /* 6e */ X(STRING, "outs", Xb, None, None, STR_OUTS, 0),
+    /* 6f */ X(STRING, "outs", Xv, None, None, STR_OUTS, 0),
     /* 70 */ CC16(JCC, "jcc", Jb, None, X86_F_F64),
     /* 80 */ GRP(grp1, Eb, Ib, 0),
     /* 81 */ GRP(grp1, Ev, Iz, 0),
@@ -1872,11 +2275,25 @@ static const X86OpEntry opcodes_1byte[256] = {
 };
 
 static const X86OpEntry opcodes_0f[256] = {
-    /* 00 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 00 */ X(GRP6, "grp6", None, None, None, 0, X86_F_MODRM),
+    /* 01 */ X(GRP7, "grp7", None, None, None, 0, X86_F_MODRM),
+    /* 02 */ UD, UD, UD, UD,
+    /* 06 */ X(CLTS, "clts", None, None, None, 0, 0),
+    /* 07 */ UD,
+    /* 08 */ X(PRIV_NOP, "invd", None, None, None, 0, 0),
+    /* 09 */ X(PRIV_NOP, "wbinvd", None, None, None, 0, 0),
+    /* 0a */ UD, UD, UD, UD, UD, UD,
     /* 10 */ UD, UD, UD, UD, UD, UD, UD, UD,
     /* 18: hint nops */ R8(NOP, "nop", Ev, None, 0),
-    /* 20 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
-    /* 30 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 20 */ X(MOV_CR, "mov", None, None, None, 0, X86_F_MODRM | X86_F_MODRM_REG),
+    /* 21 */ X(MOV_DR, "mov", None, None, None, 0, X86_F_MODRM | X86_F_MODRM_REG),
+    /* 22 */ X(MOV_CR, "mov", None, None, None, 1, X86_F_MODRM | X86_F_MODRM_REG),
+    /* 23 */ X(MOV_DR, "mov", None, None, None, 1, X86_F_MODRM | X86_F_MODRM_REG),
+    /* 24 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 30 */ X(WRMSR, "wrmsr", None, None, None, 0, 0),
+    /* 31 */ X(RDTSC, "rdtsc", None, None, None, 0, 0),
+    /* 32 */ X(RDMSR, "rdmsr", None, None, None, 0, 0),
+    /* 33 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
     /* 40 */ CC16(CMOVCC, "cmovcc", Gv, Ev, 0),
     /* 50 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
     /* 60 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
@@ -1885,7 +2302,7 @@ static const X86OpEntry opcodes_0f[256] = {
     /* 90 */ CC16(SETCC, "setcc", Eb, None, 0),
     /* a0 */ X(PUSH_SEG, "push", None, None, None, R_FS, X86_F_DEF64),
     /* a1 */ X(POP_SEG, "pop", None, None, None, R_FS, X86_F_DEF64),
-    /* a2 */ UD,
+    /* a2 */ X(CPUID, "cpuid", None, None, None, 0, 0),
     /* a3 */ X(BT, "bt", Ev, Gv, None, 4, 0),
     /* a4 */ X(SHD, "shld", Ev, Gv, Ib, 0, 0),
     /* a5 */ X(SHD, "shld", Ev, Gv, CL, 0, 0),
@@ -2372,6 +2789,9 @@ prefixes_done:
     if ((s->prefix & PREFIX_LOCK) && !(e->flags & X86_F_LOCK)) {
         goto illegal;
     }
+    if (e->flags & X86_F_MODRM_REG) {
+        d.mod = 3;
+    }
     if (d.has_modrm && d.mod != 3) {
         decode_modrm_mem(s, &d);
     }
@@ -2427,6 +2847,8 @@ static void x86_init_disas_context(DisasContextBase *db, CPUState *cs)
     s->code32 = s->flags & X86_TBF_CS32;
     s->ss32 = s->flags & X86_TBF_SS32;
     s->realmode = !(s->flags & X86_TBF_PE);
+    s->mem_index = (s->flags & X86_TBF_CPL_MASK) == 3 ? X86_MMU_IDX_USER
+                                                     : X86_MMU_IDX_KERNEL;
     s->cc_op = CC_OP_DYNAMIC;
 }
 

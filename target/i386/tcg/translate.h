@@ -3,10 +3,12 @@
  * plugs in to run x86 code under TCG, the TB flags layout and the lazy
  * condition-code machinery shared by translate.c and the helpers.
  *
- * 64-bit code, flat 32-bit protected mode and real mode are translated;
- * protected-mode segment loads and far transfers are #UD for now.  The
- * pc machine's CPU class does not use these hooks yet (tests build their
- * own class with them).
+ * 64-bit code, protected mode and real mode are translated; segment
+ * loads and far transfers to code segments check descriptors (call gates
+ * and task switches are not implemented yet); exceptions go through the
+ * IVT or the 32/64-bit IDT (do_interrupt); paging is walked by tlb_fill.
+ * The pc machine's CPU class uses these hooks; hardware interrupts are
+ * not delivered yet (no exec_interrupt, no local APIC).
  */
 #ifndef TARGET_I386_TCG_TRANSLATE_H
 #define TARGET_I386_TCG_TRANSLATE_H
@@ -75,8 +77,63 @@ void x86_tcg_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
 /* Exception vectors recorded in cs->exception_index */
 #define EXCP00_DIVZ 0
 #define EXCP06_ILLOP 6
+#define EXCP03_INT3 3
+#define EXCP04_INTO 4
+#define EXCP08_DBLE 8
+#define EXCP0A_TSS 10
+#define EXCP0B_NOSEG 11
+#define EXCP0C_STACK 12
 #define EXCP0D_GPF 13
 #define EXCP0E_PAGE 14
+
+/* The TSC's nominal frequency under the translator (1 GHz: ns = ticks) */
+#define X86_TCG_TSC_HZ 1000000000ull
+
+/*
+ * Helpers that can fault are called after gen_update_rip(pc_start): the
+ * unwind through GETPC() is not relied on for rip, because GCC may move a
+ * helper's cold path (with its __builtin_return_address) into a split
+ * "helper.part.N" function, whose return address is not in a TB.
+ */
+
+/* ---- System helpers (sys_helper.c) ---- */
+/* Raise excp with error code err (kept in env->error_code) */
+void EMU_NORETURN x86_raise_exception_err(CPUX86State *env, int excp,
+                                          uint32_t err, uintptr_t ra);
+/* The CPUID leaves the translator reports: the model, masked */
+void x86_cpuid(CPUX86State *env, uint32_t fn, uint32_t idx, uint32_t *a,
+               uint32_t *b, uint32_t *c, uint32_t *d);
+uint64_t x86_tsc_read(CPUX86State *env);
+/* CR0 write with its checks, long-mode activation and TLB flush */
+void x86_write_cr0(CPUX86State *env, uint64_t v, uintptr_t ra);
+
+/*
+ * MMU indexes: 0 supervisor (CPL 0-2, and the accesses interrupt
+ * delivery and descriptor loads make), 1 user (CPL 3).
+ */
+#define X86_MMU_IDX_KERNEL 0
+#define X86_MMU_IDX_USER   1
+
+/* ---- Paging (mmu_helper.c) ---- */
+/* CPUClass mmu_index: CPL 3 is the user index (the CPL is a TB flag) */
+int x86_tcg_mmu_index(CPUState *cs, bool ifetch);
+/* CPUClass tlb_fill: walk the guest page tables, #PF with CR2/error code */
+bool x86_tcg_tlb_fill(CPUState *cs, uint64_t addr, int size,
+                      MMUAccessType access_type, int mmu_idx, bool probe,
+                      uintptr_t retaddr);
+
+/* ---- Exceptions and interrupts (excp_helper.c) ---- */
+/* CPUClass do_interrupt: deliver cs->exception_index (a fault at env->rip) */
+void x86_tcg_do_interrupt(CPUState *cs);
+/* Deliver vector vec through the IVT/IDT; next_ip is the pushed return */
+void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
+                           bool has_err, uint32_t err, uint64_t next_ip);
+
+/* ---- Segmentation (seg_helper.c) ---- */
+/* mov/pop Sreg: real-mode style or through a descriptor, with its checks */
+void x86_load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra);
+/* The RFLAGS bits iret may change at the current CPL/IOPL (shift 1: 16-bit) */
+uint64_t x86_eflags_writable(CPUX86State *env, unsigned shift);
 
 /* ---- Helpers called from generated code (int_helper.c) ---- */
 extern const TCGHelperInfo x86_helper_cc_compute;
@@ -94,6 +151,21 @@ extern const TCGHelperInfo x86_helper_bcd;
 extern const TCGHelperInfo x86_helper_aam;
 extern const TCGHelperInfo x86_helper_in;
 extern const TCGHelperInfo x86_helper_out;
+extern const TCGHelperInfo x86_helper_raise_err;
+extern const TCGHelperInfo x86_helper_cpuid;
+extern const TCGHelperInfo x86_helper_rdtsc;
+extern const TCGHelperInfo x86_helper_rdmsr;
+extern const TCGHelperInfo x86_helper_wrmsr;
+extern const TCGHelperInfo x86_helper_write_cr;
+extern const TCGHelperInfo x86_helper_lmsw;
+extern const TCGHelperInfo x86_helper_invlpg;
+extern const TCGHelperInfo x86_helper_load_sys_seg;
+extern const TCGHelperInfo x86_helper_load_seg;
+extern const TCGHelperInfo x86_helper_ljmp_prot;
+extern const TCGHelperInfo x86_helper_lcall_prot;
+extern const TCGHelperInfo x86_helper_lret_prot;
+extern const TCGHelperInfo x86_helper_iret_prot;
+extern const TCGHelperInfo x86_helper_int_prot;
 
 /* helper_shift kinds: (op << 2) | MemOp size; op as the group 2 reg field */
 /* helper_div kinds: MemOp size | 4 for signed */
