@@ -106,6 +106,12 @@ static void pc_pic_irq_request(void *opaque, int n, int level)
     }
 }
 
+/* The CPU's interrupt acknowledge under the translator: the 8259's INTA */
+static int pc_pic_get_vector(void *opaque)
+{
+    return pic_read_irq(opaque);
+}
+
 /* A20 gate from port 0x92 and the i8042 output port (a no-op under KVM) */
 static void pc_a20_handler(void *opaque, int n, int level)
 {
@@ -230,7 +236,7 @@ static bool pc_bios_init(MachineState *ms, PCMachine *s, Error **errp)
 
 static bool pc_irq_init(PCMachine *s, ISABus *isa, Error **errp)
 {
-    DeviceState *ioapic;
+    DeviceState *ioapic, *pic;
 
     for (int i = 0; i < PC_NUM_GSI; i++) {
         s->gsi[i] = irq_line(pc_gsi_handler, s, i);
@@ -241,9 +247,14 @@ static bool pc_irq_init(PCMachine *s, ISABus *isa, Error **errp)
     if (s->irqchip_in_kernel) {
         return true;
     }
-    if (!i8259_init(isa, irq_line(pc_pic_irq_request, s, 0), s->i8259_irqs,
-                    errp)) {
+    pic = i8259_init(isa, irq_line(pc_pic_irq_request, s, 0), s->i8259_irqs,
+                     errp);
+    if (!pic) {
         return false;
+    }
+    if (first_cpu) {
+        X86_CPU(first_cpu)->get_pic_vector = pc_pic_get_vector;
+        X86_CPU(first_cpu)->pic_opaque = pic;
     }
     ioapic = device_new(TYPE_IOAPIC, errp);
     if (!ioapic) {

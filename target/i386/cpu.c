@@ -192,11 +192,6 @@ static void x86_cpu_reset(CPUState *cs)
     cs->halted = cpu->env.smp_index != 0;
 }
 
-static bool x86_cpu_has_work(CPUState *cs)
-{
-    return (cs->interrupt_request & CPU_INTERRUPT_HARD) != 0;
-}
-
 static void x86_cpu_reset_handler(void *opaque)
 {
     CPUState *cs = opaque;
@@ -495,15 +490,15 @@ bool x86_cpu_get_phys_addr(CPUState *cs, uint64_t vaddr, uint64_t *paddr)
 
 /*
  * The x86 CPU class: KVM uses the state only; the translator hooks are
- * target/i386/tcg's (no hardware interrupt delivery under TCG yet: there
- * is no exec_interrupt hook and no local APIC).
+ * target/i386/tcg's (external interrupts from the board's PIC through
+ * X86CPU get_pic_vector; no local APIC yet).
  */
 const CPUClass x86_cpu_class = {
     .name = "x86_64",
     .nb_mmu_modes = 3,
     .page_bits = 12,
     .reset = x86_cpu_reset,
-    .has_work = x86_cpu_has_work,
+    .has_work = x86_tcg_has_work,
     .dump_state = x86_cpu_dump_state,
     .tcg_init = x86_tcg_init,
     .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
@@ -512,4 +507,5 @@ const CPUClass x86_cpu_class = {
     .tlb_fill = x86_tcg_tlb_fill,
     .mmu_index = x86_tcg_mmu_index,
     .do_interrupt = x86_tcg_do_interrupt,
+    .exec_interrupt = x86_tcg_exec_interrupt,
 };

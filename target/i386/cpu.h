@@ -242,7 +242,12 @@ typedef struct CPUX86State {
     uint64_t xcr0;
 
     uint64_t a20_mask;
-    uint32_t interrupt_shadow;  /* KVM_X86_SHADOW_INT_* */
+    /*
+     * KVM_X86_SHADOW_INT_*; under the translator nonzero after sti (IF
+     * was 0), mov ss and pop ss: no external interrupt before the next
+     * insn completes.
+     */
+    uint32_t interrupt_shadow;
     bool nmi_pending;
     bool nmi_masked;
     /* a pending or injected exception / interrupt */
@@ -283,6 +288,13 @@ typedef struct X86CPU {
     CPUState parent;
     CPUNegativeOffsetState neg;
     CPUX86State env;
+    /*
+     * The interrupt acknowledge cycle under the translator: the board's
+     * interrupt controller returns the vector of the pending external
+     * interrupt (or -1).  Set by the board; NULL: none is delivered.
+     */
+    int (*get_pic_vector)(void *opaque);
+    void *pic_opaque;
 } X86CPU;
 
 CPU_CHECK_LAYOUT(X86CPU, neg, env);

@@ -326,14 +326,18 @@ static void deliver_long(CPUX86State *env, int vec, bool is_int, bool has_err,
     x86_cpu_set_eflags(env, fl);
 }
 
-void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
-                           bool has_err, uint32_t err, uint64_t next_ip)
+/*
+ * excp: vector + 1 to record for the double-fault rules, 0 for an
+ * external interrupt (a fault while delivering one is delivered as is).
+ */
+static void deliver(CPUX86State *env, int vec, bool is_int, bool has_err,
+                    uint32_t err, uint64_t next_ip, int32_t excp)
 {
     emu_log_mask(LOG_INT, "x86: vector %d%s err 0x%x at %04x:%016" PRIx64
-                 " cpl %u\n", vec, is_int ? " (int)" : "", err,
-                 env->segs[R_CS].selector, env->rip,
+                 " cpl %u\n", vec, is_int ? " (int)" : excp ? "" : " (ext)",
+                 err, env->segs[R_CS].selector, env->rip,
                  env->hflags & HF_CPL_MASK);
-    env->excp_delivering = vec + 1;
+    env->excp_delivering = excp;
     if (!(env->cr[0] & CR0_PE_MASK)) {
         deliver_real(env, vec, next_ip);
     } else if (env->efer & MSR_EFER_LMA) {
@@ -342,6 +346,46 @@ void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
         deliver_prot(env, vec, is_int, has_err, err, next_ip);
     }
     env->excp_delivering = 0;
+}
+
+void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
+                           bool has_err, uint32_t err, uint64_t next_ip)
+{
+    deliver(env, vec, is_int, has_err, err, next_ip, vec + 1);
+}
+
+bool x86_tcg_has_work(CPUState *cs)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    return (__atomic_load_n(&cs->interrupt_request, __ATOMIC_RELAXED) &
+            CPU_INTERRUPT_HARD) && (env->rflags & EFLAGS_IF);
+}
+
+/*
+ * Between TBs, so env->rip is the next insn: the return address.  Not an
+ * int n: no gate DPL check, EXT set in the error code of a fault the
+ * delivery raises.
+ */
+bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
+{
+    X86CPU *cpu = X86_CPU(cs);
+    CPUX86State *env = &cpu->env;
+    int vec;
+
+    if (!(interrupt_request & CPU_INTERRUPT_HARD) ||
+        !(env->rflags & EFLAGS_IF) || env->interrupt_shadow ||
+        !cpu->get_pic_vector) {
+        return false;
+    }
+    /* the acknowledge may lower the line (and the request) itself */
+    vec = cpu->get_pic_vector(cpu->pic_opaque);
+    if (vec < 0 || vec > 255) {
+        return false;
+    }
+    cs->halted = false;
+    deliver(env, vec, false, false, 0, env->rip, 0);
+    return true;
 }
 
 /*

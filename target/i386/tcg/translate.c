@@ -34,6 +34,8 @@ struct DisasContext {
     MemOp dflag;            /* operand size of this insn */
     MemOp aflag;            /* address size */
     bool too_long;
+    /* the shadow insn's TB: every exit goes back to the loop (no chaining) */
+    bool exit_to_loop;
     /* cc_op as known at translation time, CC_OP_DYNAMIC: unknown */
     int cc_op;
     /* per-insn temps */
@@ -379,15 +381,28 @@ static void gen_update_rip(DisasContext *s, uint64_t pc)
     tcg_gen_movi_i64(cpu_rip, pc - s->cs_base);
 }
 
+/* Leave the TB for the loop, which checks for interrupts before the next */
+static void gen_goto_ptr(DisasContext *s)
+{
+    if (s->exit_to_loop) {
+        tcg_gen_exit_tb(NULL, 0);
+    } else {
+        tcg_gen_lookup_and_goto_ptr();
+    }
+}
+
 static void gen_jmp_tb(DisasContext *s, uint64_t dest, unsigned n)
 {
-    if (translator_use_goto_tb(&s->base, dest)) {
+    if (s->exit_to_loop) {
+        gen_update_rip(s, dest);
+        tcg_gen_exit_tb(NULL, 0);
+    } else if (translator_use_goto_tb(&s->base, dest)) {
         tcg_gen_goto_tb(n);
         gen_update_rip(s, dest);
         tcg_gen_exit_tb(s->base.tb, n);
     } else {
         gen_update_rip(s, dest);
-        tcg_gen_lookup_and_goto_ptr();
+        gen_goto_ptr(s);
     }
 }
 
@@ -1064,7 +1079,7 @@ static void gen_CALL(DisasContext *s, X86DecodedInsn *d)
 static void gen_jmp_indirect(DisasContext *s, TCGv_i64 dest)
 {
     tcg_gen_mov_i64(cpu_rip, dest);
-    tcg_gen_lookup_and_goto_ptr();
+    gen_goto_ptr(s);
     s->base.is_jmp = DISAS_NORETURN;
 }
 
@@ -1355,7 +1370,7 @@ static void gen_ld_selector(DisasContext *s, TCGv_i64 v, int seg)
 /* Leave the TB to wherever env->rip (and maybe CS) now say */
 static void gen_exit_dynamic(DisasContext *s)
 {
-    tcg_gen_lookup_and_goto_ptr();
+    gen_goto_ptr(s);
     s->base.is_jmp = DISAS_NORETURN;
 }
 
@@ -1364,6 +1379,25 @@ static void gen_end_tb(DisasContext *s)
 {
     gen_update_rip(s, s->pc);
     gen_exit_dynamic(s);
+}
+
+/*
+ * End the TB after an insn that may set EFLAGS.IF: a pending interrupt
+ * it unmasks is taken by the loop, which chained TBs would bypass.
+ */
+static void gen_end_tb_to_loop(DisasContext *s)
+{
+    gen_update_rip(s, s->pc);
+    tcg_gen_exit_tb(NULL, 0);
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+/* mov ss / pop ss: no interrupt before the next insn completes */
+static void gen_set_shadow(DisasContext *s)
+{
+    tcg_gen_st_i32(tcg_constant_i32(1), cpu_env,
+                   offsetof(CPUX86State, interrupt_shadow));
+    gen_end_tb(s);
 }
 
 /* push sreg: special is the segment */
@@ -1392,9 +1426,9 @@ static void gen_load_seg(DisasContext *s, int seg, TCGv_i64 v)
 }
 
 /*
- * pop sreg.  pop ss / mov ss inhibit interrupts for one insn on
- * hardware; with no interrupt delivery between insns of a TB that
- * shadow is not modelled yet.  A faulting load leaves rSP alone.
+ * pop sreg.  pop ss / mov ss inhibit interrupts for one insn (so that
+ * the rSP load after it is not split from it): the TB ends with the
+ * shadow set.  A faulting load leaves rSP alone.
  */
 static void gen_POP_SEG(DisasContext *s, X86DecodedInsn *d)
 {
@@ -1403,8 +1437,8 @@ static void gen_POP_SEG(DisasContext *s, X86DecodedInsn *d)
     gen_pop_v(s, s->T0, ot);
     gen_load_seg(s, d->e->special, s->T0);
     gen_pop_update(s, ot);
-    if (d->e->special == R_SS && pe_mode(s)) {
-        gen_end_tb(s);
+    if (d->e->special == R_SS) {
+        gen_set_shadow(s);
     }
 }
 
@@ -1419,8 +1453,8 @@ static void gen_MOV_TO_SEG(DisasContext *s, X86DecodedInsn *d)
     }
     gen_load(s, d, 1, s->T0);
     gen_load_seg(s, seg, s->T0);
-    if (seg == R_SS && pe_mode(s)) {
-        gen_end_tb(s);
+    if (seg == R_SS) {
+        gen_set_shadow(s);
     }
 }
 
@@ -1531,10 +1565,10 @@ static void gen_RETF(DisasContext *s, X86DecodedInsn *d)
 }
 
 /*
- * cli (special 0) / sti (1).  IOPL/CPL checks come with protected mode;
- * sti's one-insn interrupt shadow is not modelled (the TB ends, so a
- * pending interrupt may be taken right after sti instead of one insn
- * later).
+ * cli (special 0) / sti (1).  IOPL/CPL checks come with protected mode.
+ * sti with IF = 0 opens a one-insn shadow (sti; hlt waits for the
+ * interrupt instead of taking it before the hlt); the loop then takes
+ * what it unmasks.
  */
 static void gen_CLI_STI(DisasContext *s, X86DecodedInsn *d)
 {
@@ -1542,10 +1576,19 @@ static void gen_CLI_STI(DisasContext *s, X86DecodedInsn *d)
 
     tcg_gen_ld_i64(s->T0, cpu_env, off);
     if (d->e->special) {
+        TCGv_i32 sh = tcg_temp_new_i32();
+
+        tcg_gen_not_i64(s->T1, s->T0);
+        tcg_gen_extract_i64(s->T1, s->T1, 9, 1);
+        tcg_gen_extrl_i64_i32(sh, s->T1);
+        tcg_gen_st_i32(sh, cpu_env, offsetof(CPUX86State, interrupt_shadow));
+        tcg_temp_free_i32(sh);
         tcg_gen_ori_i64(s->T0, s->T0, 0x200);
-    } else {
-        tcg_gen_andi_i64(s->T0, s->T0, ~(int64_t)0x200);
+        tcg_gen_st_i64(s->T0, cpu_env, off);
+        gen_end_tb_to_loop(s);
+        return;
     }
+    tcg_gen_andi_i64(s->T0, s->T0, ~(int64_t)0x200);
     tcg_gen_st_i64(s->T0, cpu_env, off);
     gen_end_tb(s);
 }
@@ -1568,7 +1611,7 @@ static void gen_POPF(DisasContext *s, X86DecodedInsn *d)
                   tcgv_i32_temp(tcg_constant_i32(ot)),
                   tcgv_i64_temp(s->T0));
     s->cc_op = CC_OP_DYNAMIC;
-    gen_end_tb(s);
+    gen_end_tb_to_loop(s);
 }
 
 static void gen_int_real(DisasContext *s, int vec)
@@ -1624,7 +1667,9 @@ static void gen_IRET(DisasContext *s, X86DecodedInsn *d)
         tcg_gen_call2(&x86_helper_iret_prot, NULL, tcgv_ptr_temp(cpu_env),
                       tcgv_i32_temp(tcg_constant_i32(s->dflag)));
         s->cc_op = CC_OP_DYNAMIC;
-        gen_exit_dynamic(s);
+        /* IF may be set again: to the loop (pending interrupts) */
+        tcg_gen_exit_tb(NULL, 0);
+        s->base.is_jmp = DISAS_NORETURN;
         return;
     }
     if (!need_realmode(s)) {
@@ -1634,7 +1679,8 @@ static void gen_IRET(DisasContext *s, X86DecodedInsn *d)
     tcg_gen_call2(&x86_helper_iret_real, NULL, tcgv_ptr_temp(cpu_env),
                   tcgv_i32_temp(tcg_constant_i32(s->dflag)));
     s->cc_op = CC_OP_DYNAMIC;
-    gen_exit_dynamic(s);
+    tcg_gen_exit_tb(NULL, 0);
+    s->base.is_jmp = DISAS_NORETURN;
 }
 
 /* e0 loopne, e1 loope, e2 loop, e3 jcxz: the counter has address size */
@@ -2850,6 +2896,10 @@ static void x86_init_disas_context(DisasContextBase *db, CPUState *cs)
     s->mem_index = (s->flags & X86_TBF_CPL_MASK) == 3 ? X86_MMU_IDX_USER
                                                      : X86_MMU_IDX_KERNEL;
     s->cc_op = CC_OP_DYNAMIC;
+    s->exit_to_loop = (s->flags & X86_TBF_INHIBIT_IRQ) != 0;
+    if (s->exit_to_loop) {
+        db->max_insns = 1;
+    }
 }
 
 static void x86_tb_start(DisasContextBase *db, CPUState *cs)
@@ -2866,6 +2916,11 @@ static void x86_translate_insn(DisasContextBase *db, CPUState *cs)
     DisasContext *s = container_of(db, DisasContext, base);
 
     s->pc_start = s->pc = db->pc_next;
+    if (s->exit_to_loop) {
+        /* the shadow ends with this insn, whether it completes or faults */
+        tcg_gen_st_i32(tcg_constant_i32(0), cpu_env,
+                       offsetof(CPUX86State, interrupt_shadow));
+    }
     x86_translate_one(s);
     db->pc_next = s->pc;
 }
@@ -2917,6 +2972,9 @@ void x86_tcg_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint64_t *cs_base,
     }
     if (env->rflags & (1u << 17)) {
         f |= X86_TBF_VM;
+    }
+    if (env->interrupt_shadow) {
+        f |= X86_TBF_INHIBIT_IRQ;
     }
     *cs_base = (f & X86_TBF_CS64) ? 0 : env->segs[R_CS].base;
     *pc = *cs_base + env->rip;

@@ -7,8 +7,9 @@
  * loads and far transfers to code segments check descriptors (call gates
  * and task switches are not implemented yet); exceptions go through the
  * IVT or the 32/64-bit IDT (do_interrupt); paging is walked by tlb_fill.
- * The pc machine's CPU class uses these hooks; hardware interrupts are
- * not delivered yet (no exec_interrupt, no local APIC).
+ * The pc machine's CPU class uses these hooks; external interrupts come
+ * from the board's interrupt controller through exec_interrupt (the
+ * X86CPU get_pic_vector hook; no local APIC yet).
  */
 #ifndef TARGET_I386_TCG_TRANSLATE_H
 #define TARGET_I386_TCG_TRANSLATE_H
@@ -29,6 +30,12 @@
 #define X86_TBF_VM          (1u << 6)   /* EFLAGS.VM */
 #define X86_TBF_LMA         (1u << 7)   /* EFER.LMA (long mode) */
 #define X86_TBF_ADDSEG      (1u << 8)   /* DS/ES/SS base may be non-zero */
+/*
+ * Interrupt shadow (env->interrupt_shadow): the TB is the one insn after
+ * sti/mov ss/pop ss; it clears the shadow and returns to the loop, which
+ * takes an interrupt it held back.
+ */
+#define X86_TBF_INHIBIT_IRQ (1u << 9)
 
 /* EFLAGS bits */
 #define CC_C  0x0001u
@@ -128,6 +135,14 @@ void x86_tcg_do_interrupt(CPUState *cs);
 /* Deliver vector vec through the IVT/IDT; next_ip is the pushed return */
 void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
                            bool has_err, uint32_t err, uint64_t next_ip);
+/*
+ * CPUClass exec_interrupt: take a pending external interrupt
+ * (CPU_INTERRUPT_HARD) if EFLAGS.IF is set and no shadow holds it back;
+ * the vector comes from X86CPU get_pic_vector.  Called with the BQL.
+ */
+bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request);
+/* CPUClass has_work: a halted CPU wakes on an external interrupt with IF = 1 */
+bool x86_tcg_has_work(CPUState *cs);
 
 /* ---- Segmentation (seg_helper.c) ---- */
 /* mov/pop Sreg: real-mode style or through a descriptor, with its checks */
