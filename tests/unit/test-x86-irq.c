@@ -10,6 +10,7 @@
 #include "exec/cputlb.h"
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
+#include "support/x86-harness.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -55,17 +56,7 @@ static const uint8_t guest_code[] = {
 
 /* ---- A test CPU class with the translator's interrupt hooks ---- */
 
-static MemoryRegion ram;
-static X86CPU *cpu;
 static int acks;
-
-static void xi_reset(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
-
-    memset(env, 0, offsetof(CPUX86State, model));
-    x86_cpu_set_eflags(env, 2);
-}
 
 /* A test fault: stop (no test here expects one) */
 static void xi_do_interrupt(CPUState *cs)
@@ -77,7 +68,7 @@ static const CPUClass x86_irq_class = {
     .name = "x86-irq-test",
     .nb_mmu_modes = 2,
     .page_bits = 12,
-    .reset = xi_reset,
+    .reset = x86h_reset,
     .has_work = x86_tcg_has_work,
     .tcg_init = x86_tcg_init,
     .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
@@ -93,91 +84,24 @@ static const CPUClass x86_irq_class = {
 static int test_get_vector(void *opaque)
 {
     acks++;
-    cpu_reset_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
+    cpu_reset_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
     return VEC;
-}
-
-/* ---- Watchdog: a missed wakeup must fail the test, not hang it ---- */
-
-static CPUState *volatile wd_cpu;
-static volatile int64_t wd_deadline;
-static volatile bool wd_fired;
-static volatile int64_t raise_at;   /* raise CPU_INTERRUPT_HARD then */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *watchdog(void *arg)
-{
-    for (;;) {
-        usleep(2 * 1000);
-        CPUState *cs = wd_cpu;
-        if (cs && raise_at && now_ms() >= raise_at) {
-            raise_at = 0;
-            cpu_interrupt(cs, CPU_INTERRUPT_HARD);
-        }
-        if (cs && wd_deadline && now_ms() > wd_deadline) {
-            wd_deadline = 0;
-            wd_fired = true;
-            cpu_exit(cs);
-        }
-    }
-    return NULL;
-}
-
-/* ---- Guest memory and state ---- */
-
-static void wr(uint64_t addr, const void *buf, size_t n)
-{
-    bql_lock();
-    address_space_write(&address_space_memory, addr, buf, n);
-    bql_unlock();
-}
-
-static void wr32(uint64_t addr, uint32_t v)
-{
-    uint8_t b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
-
-    wr(addr, b, 4);
-}
-
-static void clear_ram(void)
-{
-    static uint8_t zero[0x10000];
-
-    for (uint64_t a = 0; a < RAM_SIZE; a += sizeof(zero)) {
-        wr(a, zero, sizeof(zero));
-    }
-    wr(CODE_LIN, guest_code, sizeof(guest_code));
-}
-
-static void set_seg_real(CPUX86State *env, int seg, uint16_t sel)
-{
-    env->segs[seg].selector = sel;
-    env->segs[seg].base = (uint64_t)sel << 4;
-    env->segs[seg].limit = 0xffff;
-    env->segs[seg].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                           (seg == R_CS ? DESC_CS_MASK : 0);
 }
 
 /* Real mode at 1000:ip, SS 3000 (SP fff0), IVT[VEC] = 1000:rm_h, IF = 0 */
 static CPUX86State *setup_real(uint16_t ip)
 {
-    CPUX86State *env = &cpu->env;
+    CPUX86State *env = &x86h_cpu->env;
 
-    clear_ram();
-    cpu_reset(&cpu->parent);
+    x86h_clear_ram();
+    cpu_reset(&x86h_cpu->parent);
     for (int i = 0; i < 6; i++) {
-        set_seg_real(env, i, i == R_CS ? CODE_SEG : i == R_SS ? 0x3000 : 0);
+        x86h_set_seg_real(env, i,
+                          i == R_CS ? CODE_SEG : i == R_SS ? 0x3000 : 0);
     }
     env->regs[R_ESP] = 0xfff0;
     env->idt.limit = 0x3ff;
-    wr32(VEC * 4, (CODE_SEG << 16) | OFF_RM_H);
+    x86h_wr32(VEC * 4, (CODE_SEG << 16) | OFF_RM_H);
     env->rip = ip;
     acks = 0;
     return env;
@@ -189,29 +113,22 @@ static CPUX86State *setup_pm(uint16_t off)
     static const uint32_t gdt[] = {
         0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200,
     };
-    CPUX86State *env = &cpu->env;
+    CPUX86State *env = &x86h_cpu->env;
     uint32_t h = CODE_LIN + OFF_PM_H;
 
-    clear_ram();
-    cpu_reset(&cpu->parent);
+    x86h_clear_ram();
+    cpu_reset(&x86h_cpu->parent);
     for (size_t i = 0; i < ARRAY_SIZE(gdt); i++) {
-        wr32(0x6000 + 4 * i, gdt[i]);
+        x86h_wr32(0x6000 + 4 * i, gdt[i]);
     }
     env->gdt.base = 0x6000;
     env->gdt.limit = sizeof(gdt) - 1;
     env->cr[0] = CR0_PE_MASK | CR0_ET_MASK;
-    for (int i = 0; i < 6; i++) {
-        env->segs[i].selector = i == R_CS ? 8 : 16;
-        env->segs[i].base = 0;
-        env->segs[i].limit = 0xffffffff;
-        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                             DESC_B_MASK | DESC_G_MASK |
-                             (i == R_CS ? DESC_CS_MASK : 0);
-    }
+    x86h_set_flat_segs(env, 0);
     env->idt.base = 0x9000;
     env->idt.limit = 0x7ff;
-    wr32(0x9000 + VEC * 8, (8u << 16) | (h & 0xffff));
-    wr32(0x9000 + VEC * 8 + 4, (h & 0xffff0000u) | DESC_P_MASK |
+    x86h_wr32(0x9000 + VEC * 8, (8u << 16) | (h & 0xffff));
+    x86h_wr32(0x9000 + VEC * 8 + 4, (h & 0xffff0000u) | DESC_P_MASK |
          (14u << DESC_TYPE_SHIFT));
     env->regs[R_ESP] = 0x80000;
     env->rip = CODE_LIN + off;
@@ -219,24 +136,7 @@ static CPUX86State *setup_pm(uint16_t off)
     return env;
 }
 
-/* Run until the CPU stops (hlt or nothing to do); halted state is kept */
-static int run(void)
-{
-    CPUState *cs = &cpu->parent;
-    int ret;
-
-    wd_cpu = cs;
-    wd_deadline = now_ms() + 2000;
-    wd_fired = false;
-    do {
-        ret = cpu_exec(cs);
-    } while (ret == EXCP_INTERRUPT && !wd_fired);
-    wd_deadline = 0;
-    assert_false(wd_fired);
-    return ret;
-}
-
-#define R(n) (cpu->env.regs[n])
+#define R(n) (x86h_cpu->env.regs[n])
 #define IF_FLAG 0x200u
 
 /* ---- Tests ---- */
@@ -246,14 +146,14 @@ static void test_real_sti_hlt(void **state)
 {
     CPUX86State *env = setup_real(OFF_RM_STI);
 
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HLT);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 0);
     assert_int_equal(R(R_ECX), 0);
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(env->rip, OFF_RM_STI + 2);
     /* the halted CPU has work (IF = 1): it wakes and takes the interrupt */
-    assert_int_equal(run(), EXCP_HLT);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EBX), 0x1111);
@@ -268,14 +168,14 @@ static void test_real_cli(void **state)
 {
     CPUX86State *env = setup_real(OFF_RM_CLI);
 
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HLT);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(env->rip, OFF_RM_CLI + 3);
-    assert_int_equal(run(), EXCP_HALTED);
+    assert_int_equal(x86h_run(), EXCP_HALTED);
     assert_int_equal(acks, 0);
     assert_int_equal(R(R_ECX), 0);
-    assert_true(cpu->parent.interrupt_request & CPU_INTERRUPT_HARD);
-    cpu_reset_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
+    assert_true(x86h_cpu->parent.interrupt_request & CPU_INTERRUPT_HARD);
+    cpu_reset_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
 }
 
 /* IF = 1 and pending at entry: taken before the first insn */
@@ -284,8 +184,8 @@ static void test_real_if(void **state)
     CPUX86State *env = setup_real(OFF_RM_IF);
 
     x86_cpu_set_eflags(env, 2 | IF_FLAG);
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HLT);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EDX), 5);
@@ -298,8 +198,8 @@ static void test_real_async(void **state)
     CPUX86State *env = setup_real(OFF_RM_LOOP);
 
     x86_cpu_set_eflags(env, 2 | IF_FLAG);
-    raise_at = now_ms() + 20;
-    assert_int_equal(run(), EXCP_HLT);
+    x86h_raise_at = x86h_now_ms() + 20;
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EBX), 0x2222);
@@ -311,8 +211,8 @@ static void test_real_movss(void **state)
     CPUX86State *env = setup_real(OFF_RM_MOVSS);
 
     R(R_EAX) = 0x3000;
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HLT);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EDI), 0x200 - 6);
@@ -324,11 +224,11 @@ static void test_pm_sti_hlt(void **state)
 {
     CPUX86State *env = setup_pm(OFF_PM_STI);
 
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HLT);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 0);
     assert_int_equal(env->rip, CODE_LIN + OFF_PM_STI + 2);
-    assert_int_equal(run(), EXCP_HLT);
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EBX), 0x1111);
@@ -343,78 +243,32 @@ static void test_pm_async_cli(void **state)
     CPUX86State *env = setup_pm(OFF_PM_LOOP);
 
     x86_cpu_set_eflags(env, 2 | IF_FLAG);
-    raise_at = now_ms() + 20;
-    assert_int_equal(run(), EXCP_HLT);
+    x86h_raise_at = x86h_now_ms() + 20;
+    assert_int_equal(x86h_run(), EXCP_HLT);
     assert_int_equal(acks, 1);
     assert_int_equal(R(R_ECX), 1);
     assert_int_equal(R(R_EBX), 0x3333);
     assert_false(x86_cpu_get_eflags(env) & IF_FLAG);
-    cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
-    assert_int_equal(run(), EXCP_HALTED);
+    cpu_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
+    assert_int_equal(x86h_run(), EXCP_HALTED);
     assert_int_equal(acks, 1);
-    cpu_reset_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
+    cpu_reset_interrupt(&x86h_cpu->parent, CPU_INTERRUPT_HARD);
 }
 
-/* ---- Engine per back end ---- */
-
-static void engine_up(const TCGBackend *be)
-{
-    Error *err = NULL;
-    CPUState *cs;
-
-    assert_true(tcg_exec_init(be, 16 * MiB, &err));
-    cpu = aligned_alloc(64, ROUND_UP(sizeof(X86CPU), 64));
-    memset(cpu, 0, sizeof(*cpu));
-    cs = &cpu->parent;
-    cs->cc = &x86_irq_class;
-    cs->env_ptr = &cpu->env;
-    cs->neg = &cpu->neg;
-    cpu->neg.cpu = cs;
-    cs->as = &address_space_memory;
-    cpu->get_pic_vector = test_get_vector;
-    cpu_list_add(cs);
-    cpu_reset(cs);
-    assert_true(tcg_exec_cpu_init(cs, &err));
-}
-
-static void engine_down(void)
-{
-    CPUState *cs = &cpu->parent;
-
-    wd_cpu = NULL;
-    raise_at = 0;
-    tcg_exec_cpu_cleanup(cs);
-    cpu_list_remove(cs);
-    free(cpu);
-    cpu = NULL;
-    tcg_exec_cleanup();
-}
-
-static int setup_native(void **state)
-{
-    engine_up(&tcg_backend_native);
-    return 0;
-}
-
-static int setup_interp(void **state)
-{
-    engine_up(&tcg_backend_interp);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    engine_down();
-    return 0;
-}
-
-#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-#define BOTH(fn) T(fn, setup_interp), T(fn, setup_native)
+/* every test on a fresh engine of each back end */
+#define BOTH(fn) X86H_BOTH(fn)
 
 int main(void)
 {
-    Error *err = NULL;
-    pthread_t wd;
+    static const X86HConfig cfg = {
+        .cc = &x86_irq_class,
+        .ram_size = RAM_SIZE,
+        .code = guest_code,
+        .code_size = sizeof(guest_code),
+        .code_lin = CODE_LIN,
+        .poll_ms = 2,
+        .get_pic_vector = test_get_vector,
+    };
     const struct CMUnitTest tests[] = {
         BOTH(test_real_sti_hlt),
         BOTH(test_real_cli),
@@ -425,13 +279,8 @@ int main(void)
         BOTH(test_pm_async_cli),
     };
 
-    memory_system_init();
-    if (!memory_region_init_ram(&ram, NULL, "ram", RAM_SIZE, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
+    if (!x86h_init(&cfg)) {
         return 1;
     }
-    memory_region_add_subregion(get_system_memory(), 0, &ram);
-    pthread_create(&wd, NULL, watchdog, NULL);
-    pthread_detach(wd);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "exec/cputlb.h"
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
+#include "support/x86-harness.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -123,22 +124,7 @@ static const uint8_t guest_code[] = {
 
 /* ---- A test CPU class: identity mapping of RAM at 0 ---- */
 
-static MemoryRegion ram;
 static int last_excp;
-static X86CPU *cpu;
-
-static void xm_reset(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
-
-    memset(env, 0, offsetof(CPUX86State, model));
-    x86_cpu_set_eflags(env, 2);
-}
-
-static bool xm_has_work(CPUState *cs)
-{
-    return false;
-}
 
 static bool xm_tlb_fill(CPUState *cs, uint64_t addr, int size,
                         MMUAccessType access_type, int mmu_idx, bool probe,
@@ -171,8 +157,8 @@ static const CPUClass x86_modes_class = {
     .name = "x86-modes-test",
     .nb_mmu_modes = 1,
     .page_bits = 12,
-    .reset = xm_reset,
-    .has_work = xm_has_work,
+    .reset = x86h_reset,
+    .has_work = x86h_no_work,
     .tcg_init = x86_tcg_init,
     .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
     .translate = x86_tcg_translate,
@@ -182,113 +168,15 @@ static const CPUClass x86_modes_class = {
     .do_interrupt = xm_do_interrupt,
 };
 
-/* ---- Watchdog: a translator bug must fail the test, not hang it ---- */
-
-static CPUState *volatile wd_cpu;
-static volatile int64_t wd_deadline;
-static volatile bool wd_fired;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *watchdog(void *arg)
-{
-    for (;;) {
-        usleep(5 * 1000);
-        CPUState *cs = wd_cpu;
-        if (cs && wd_deadline && now_ms() > wd_deadline) {
-            wd_deadline = 0;
-            wd_fired = true;
-            cpu_exit(cs);
-        }
-    }
-    return NULL;
-}
-
-/* ---- Guest memory and state ---- */
-
-static void wr(uint64_t addr, const void *buf, size_t n)
-{
-    bql_lock();
-    address_space_write(&address_space_memory, addr, buf, n);
-    bql_unlock();
-}
-
-static void wr16(uint64_t addr, uint16_t v)
-{
-    uint8_t b[2] = { v & 0xff, v >> 8 };
-
-    wr(addr, b, 2);
-}
-
-static uint32_t rd(uint64_t addr, int n)
-{
-    uint8_t b[4] = { 0 };
-
-    bql_lock();
-    address_space_read(&address_space_memory, addr, b, n);
-    bql_unlock();
-    return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static void clear_ram(void)
-{
-    static uint8_t zero[0x10000];
-
-    for (uint64_t a = 0; a < RAM_SIZE; a += sizeof(zero)) {
-        wr(a, zero, sizeof(zero));
-    }
-    wr(CODE_LIN, guest_code, sizeof(guest_code));
-}
-
-static void set_seg_real(CPUX86State *env, int seg, uint16_t sel)
-{
-    env->segs[seg].selector = sel;
-    env->segs[seg].base = (uint64_t)sel << 4;
-    env->segs[seg].limit = 0xffff;
-    env->segs[seg].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                           (seg == R_CS ? DESC_CS_MASK : 0);
-}
-
-/* Real mode, CS:IP = 1000:ip, DS 2000, SS 3000 (SP fff0), ES 4000 */
-static CPUX86State *setup_real(uint16_t ip)
-{
-    CPUX86State *env = &cpu->env;
-
-    clear_ram();
-    xm_reset(&cpu->parent);
-    set_seg_real(env, R_CS, CODE_SEG);
-    set_seg_real(env, R_DS, 0x2000);
-    set_seg_real(env, R_SS, 0x3000);
-    set_seg_real(env, R_ES, 0x4000);
-    set_seg_real(env, R_FS, 0);
-    set_seg_real(env, R_GS, 0);
-    env->regs[R_ESP] = 0xfff0;
-    env->rip = ip;
-    return env;
-}
-
 /* Flat 32-bit protected mode at CPL 0, EIP = 0x10000 + off */
 static CPUX86State *setup_flat(uint16_t off)
 {
-    CPUX86State *env = &cpu->env;
+    CPUX86State *env = &x86h_cpu->env;
 
-    clear_ram();
-    xm_reset(&cpu->parent);
+    x86h_clear_ram();
+    x86h_reset(&x86h_cpu->parent);
     env->cr[0] = CR0_PE_MASK;
-    for (int i = 0; i < 6; i++) {
-        env->segs[i].selector = i == R_CS ? 8 : 16;
-        env->segs[i].base = 0;
-        env->segs[i].limit = 0xffffffff;
-        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                             DESC_B_MASK | DESC_G_MASK |
-                             (i == R_CS ? DESC_CS_MASK : 0);
-    }
+    x86h_set_flat_segs(env, 0);
     x86_cpu_set_eflags(env, 0x202);
     env->rip = CODE_LIN + off;
     return env;
@@ -296,109 +184,99 @@ static CPUX86State *setup_flat(uint16_t off)
 
 static void run(void)
 {
-    CPUState *cs = &cpu->parent;
-    int ret;
-
-    cs->halted = false;
+    x86h_cpu->parent.halted = false;
     last_excp = -1;
-    wd_cpu = cs;
-    wd_deadline = now_ms() + 2000;
-    wd_fired = false;
-    do {
-        ret = cpu_exec(cs);
-    } while (ret == EXCP_INTERRUPT && !wd_fired);
-    wd_deadline = 0;
-    assert_false(wd_fired);
+    x86h_run();
 }
 
-#define R(n) (cpu->env.regs[n])
-#define FLAGS() (x86_cpu_get_eflags(&cpu->env))
+#define R(n) (x86h_cpu->env.regs[n])
+#define FLAGS() (x86_cpu_get_eflags(&x86h_cpu->env))
 
 /* ---- Real mode ---- */
 
 static void test_addr16(void **state)
 {
-    setup_real(OFF_ADDR16);
-    wr16(0x30024, 0xabcd);      /* SS:bp+si */
-    wr16(0x20024, 0x1234);      /* DS:bp+si: must not be read */
+    x86h_setup_real(OFF_ADDR16);
+    x86h_wr16(0x30024, 0xabcd);      /* SS:bp+si */
+    x86h_wr16(0x20024, 0x1234);      /* DS:bp+si: must not be read */
     run();
     assert_int_equal(last_excp, -1);
-    assert_int_equal(rd(0x20014, 2), 0x1111);  /* [bx+si] in DS */
-    assert_int_equal(rd(0x30028, 2), 0x2222);  /* [bp+di+2] in SS */
-    assert_int_equal(rd(0x30020, 2), 0x3333);  /* [bp+0] in SS */
+    assert_int_equal(x86h_rd(0x20014, 2), 0x1111);  /* [bx+si] in DS */
+    assert_int_equal(x86h_rd(0x30028, 2), 0x2222);  /* [bp+di+2] in SS */
+    assert_int_equal(x86h_rd(0x30020, 2), 0x3333);  /* [bp+0] in SS */
     assert_int_equal(R(R_EAX), 0x1111);        /* moffs16 */
-    assert_int_equal(rd(0x40006, 2), 0x4444);  /* es: override */
+    assert_int_equal(x86h_rd(0x40006, 2), 0x4444);  /* es: override */
     assert_int_equal(R(R_ECX), 0xfff4);        /* lea wraps at 64K */
-    assert_int_equal(rd(0x30010, 2), 0x5555);  /* ss: override */
+    assert_int_equal(x86h_rd(0x30010, 2), 0x5555);  /* ss: override */
     assert_int_equal(R(R_EDX), 0xabcd);
-    assert_int_equal(cpu->env.rip, OFF_PREFIX);
+    assert_int_equal(x86h_cpu->env.rip, OFF_PREFIX);
 }
 
 static void test_prefixes(void **state)
 {
-    setup_real(OFF_PREFIX);
+    x86h_setup_real(OFF_PREFIX);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EAX), 0x12345678);
     assert_int_equal(R(R_ECX), 0x5678);
     assert_int_equal(R(R_EDX), 0x1234);
-    assert_int_equal(rd(0x20110, 1), 0x55);    /* 67: [ebx+esi*2] */
+    assert_int_equal(x86h_rd(0x20110, 1), 0x55);    /* 67: [ebx+esi*2] */
     assert_int_equal(R(R_EDI), 0xfffffffe);    /* 66 push imm8 / pop */
-    assert_int_equal(rd(0x3ffee, 2), 0x5678);  /* 16-bit push */
+    assert_int_equal(x86h_rd(0x3ffee, 2), 0x5678);  /* 16-bit push */
     assert_int_equal(R(R_ESP), 0xfff0);
 }
 
 static void test_call_pusha(void **state)
 {
-    setup_real(OFF_CALLS);
-    cpu->env.regs[R_EBP] = 0x4321;
+    x86h_setup_real(OFF_CALLS);
+    x86h_cpu->env.regs[R_EBP] = 0x4321;
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EAX), 1);
     assert_int_equal(R(R_EDX), 7);
     assert_int_equal(R(R_EBP), 0x4321);
     assert_int_equal(R(R_ESP), 0xfff0);
-    assert_int_equal(rd(0x3ffea, 2), 7);       /* pusha: dx */
-    assert_int_equal(rd(0x3ffe6, 2), 0xfff0);  /* the original sp */
-    assert_int_equal(rd(0x3ffe4, 2), 0x4321);
+    assert_int_equal(x86h_rd(0x3ffea, 2), 7);       /* pusha: dx */
+    assert_int_equal(x86h_rd(0x3ffe6, 2), 0xfff0);  /* the original sp */
+    assert_int_equal(x86h_rd(0x3ffe4, 2), 0x4321);
 }
 
 static void test_far(void **state)
 {
-    setup_real(OFF_FARJMP);
+    x86h_setup_real(OFF_FARJMP);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EAX), 0x0ff0);
     assert_int_equal(R(R_EBX), 0x77);
-    assert_int_equal(cpu->env.segs[R_CS].selector, 0x0ff0);
-    assert_int_equal(cpu->env.segs[R_CS].base, 0xff00);
-    assert_int_equal(cpu->env.rip, OFF_FAR3 + 0x100);  /* after the hlt */
+    assert_int_equal(x86h_cpu->env.segs[R_CS].selector, 0x0ff0);
+    assert_int_equal(x86h_cpu->env.segs[R_CS].base, 0xff00);
+    assert_int_equal(x86h_cpu->env.rip, OFF_FAR3 + 0x100);  /* after the hlt */
     assert_int_equal(R(R_ESP), 0xfff0);
-    assert_int_equal(rd(0x3ffee, 2), 0x0ff0);  /* lcall pushed cs, ip */
-    assert_int_equal(rd(0x3ffec, 2), OFF_FAR3 - 1 + 0x100);
+    assert_int_equal(x86h_rd(0x3ffee, 2), 0x0ff0);  /* lcall pushed cs, ip */
+    assert_int_equal(x86h_rd(0x3ffec, 2), OFF_FAR3 - 1 + 0x100);
 }
 
 static void test_int_iret(void **state)
 {
-    setup_real(OFF_INTT);
-    wr16(0x10 * 4, OFF_HANDLER);
-    wr16(0x10 * 4 + 2, CODE_SEG);
+    x86h_setup_real(OFF_INTT);
+    x86h_wr16(0x10 * 4, OFF_HANDLER);
+    x86h_wr16(0x10 * 4 + 2, CODE_SEG);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EBX), 0xbeef);
     assert_int_equal(R(R_EDX) & 0x200, 0);     /* IF cleared by int */
     assert_int_equal(R(R_ECX), 0x1234);
     assert_int_equal(R(R_ESI) & 0x200, 0x200); /* iret restored it */
-    assert_int_equal(rd(0x3ffee, 2) & 0x200, 0x200);   /* pushed FLAGS */
-    assert_int_equal(rd(0x3ffec, 2), CODE_SEG);
-    assert_int_equal(rd(0x3ffea, 2), OFF_INTT + 3);
+    assert_int_equal(x86h_rd(0x3ffee, 2) & 0x200, 0x200);   /* pushed FLAGS */
+    assert_int_equal(x86h_rd(0x3ffec, 2), CODE_SEG);
+    assert_int_equal(x86h_rd(0x3ffea, 2), OFF_INTT + 3);
     assert_int_equal(R(R_ESP), 0xfff0);
 }
 
 /* BCD per the SDM pseudo-code (OF and the flags it leaves undefined masked) */
 static void test_bcd(void **state)
 {
-    setup_real(OFF_BCD);
+    x86h_setup_real(OFF_BCD);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EBX), 0x14);          /* 0x79 + 0x35 = 114 */
@@ -407,29 +285,29 @@ static void test_bcd(void **state)
     assert_int_equal(R(R_ESI) & 0xd5, CC_S | CC_P | CC_A | CC_C);
     assert_int_equal(R(R_EDI), 0x0107);        /* aaa: 9 + 8 */
     assert_int_equal(R(R_EBP) & (CC_A | CC_C), CC_A | CC_C);
-    assert_int_equal(rd(0x3ffee, 2), 0x0703);  /* aam: 73 */
-    assert_int_equal(rd(0x3ffec, 2), 0x0049);  /* aad */
+    assert_int_equal(x86h_rd(0x3ffee, 2), 0x0703);  /* aam: 73 */
+    assert_int_equal(x86h_rd(0x3ffec, 2), 0x0049);  /* aad */
     assert_int_equal(FLAGS() & (CC_S | CC_Z | CC_P), 0);
 
-    setup_real(OFF_AAM0);
+    x86h_setup_real(OFF_AAM0);
     run();
     assert_int_equal(last_excp, EXCP00_DIVZ);
-    assert_int_equal(cpu->env.rip, OFF_AAM0);
+    assert_int_equal(x86h_cpu->env.rip, OFF_AAM0);
 }
 
 static void test_string16(void **state)
 {
-    setup_real(OFF_STR);
-    wr(0x20010, "ABCDE", 5);
-    wr16(0x2fffe, 0x1357);
-    wr16(0x20000, 0x2468);
-    wr(0x40035, "\x42", 1);
+    x86h_setup_real(OFF_STR);
+    x86h_wr(0x20010, "ABCDE", 5);
+    x86h_wr16(0x2fffe, 0x1357);
+    x86h_wr16(0x20000, 0x2468);
+    x86h_wr(0x40035, "\x42", 1);
     run();
     assert_int_equal(last_excp, -1);
-    assert_int_equal(rd(0x40020, 4), 0x44434241);
-    assert_int_equal(rd(0x40024, 1), 'E');
-    assert_int_equal(rd(0x40100, 2), 0x1357);  /* si wrapped 0xfffe -> 0 */
-    assert_int_equal(rd(0x40102, 2), 0x2468);
+    assert_int_equal(x86h_rd(0x40020, 4), 0x44434241);
+    assert_int_equal(x86h_rd(0x40024, 1), 'E');
+    assert_int_equal(x86h_rd(0x40100, 2), 0x1357);  /* si wrapped 0xfffe -> 0 */
+    assert_int_equal(x86h_rd(0x40102, 2), 0x2468);
     assert_int_equal(R(R_ESI), 2);
     assert_int_equal(R(R_EDI), 0x36);          /* found at es:0x35 */
     assert_int_equal(R(R_ECX), 0x1a);
@@ -438,7 +316,7 @@ static void test_string16(void **state)
 
 static void test_loop_incdec(void **state)
 {
-    setup_real(OFF_LP);
+    x86h_setup_real(OFF_LP);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EBX), 5);
@@ -451,7 +329,7 @@ static void test_loop_incdec(void **state)
 
 static void test_segs(void **state)
 {
-    CPUX86State *env = setup_real(OFF_SEGS);
+    CPUX86State *env = x86h_setup_real(OFF_SEGS);
 
     run();
     assert_int_equal(last_excp, -1);
@@ -462,7 +340,7 @@ static void test_segs(void **state)
     assert_int_equal(R(R_EBX), 0x2345);
     assert_int_equal(R(R_ECX), CODE_SEG);
     assert_int_equal(R(R_EDX), 0x2345);
-    assert_int_equal(rd(0x23450, 2), 0x99);
+    assert_int_equal(x86h_rd(0x23450, 2), 0x99);
 }
 
 /* A test device: 16 ports at 0x80; reads return 0x44332211 + port */
@@ -490,7 +368,7 @@ static const MemoryRegionOps io_ops = {
 
 static void test_inout(void **state)
 {
-    setup_real(OFF_IO);
+    x86h_setup_real(OFF_IO);
     memset(io_val, 0, sizeof(io_val));
     memset(io_size, 0, sizeof(io_size));
     run();
@@ -521,8 +399,8 @@ static void test_flat32(void **state)
     assert_int_equal(FLAGS() & 0x200, 0x200);  /* sti */
     assert_int_equal(R(R_EAX), 6);
     assert_int_equal(R(R_ESP), 0x80000);
-    assert_int_equal(rd(0x7fffc, 4), R(R_EDI)); /* pushfd, the last push */
-    assert_int_equal(rd(0x7fffa, 2), 0x5566);
+    assert_int_equal(x86h_rd(0x7fffc, 4), R(R_EDI)); /* pushfd, the last push */
+    assert_int_equal(x86h_rd(0x7fffa, 2), 0x5566);
 }
 
 /*
@@ -534,77 +412,31 @@ static void test_flat32_unimp(void **state)
     setup_flat(OFF_FLAT_INT);
     run();
     assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(cpu->env.error_code, 0x10 * 8 + 2);
-    assert_int_equal(cpu->env.rip, CODE_LIN + OFF_FLAT_INT);
+    assert_int_equal(x86h_cpu->env.error_code, 0x10 * 8 + 2);
+    assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_FLAT_INT);
 
     /* a null selector (ax = 0) loads into DS without a descriptor */
     setup_flat(OFF_FLAT_MOVSEG);
     run();
     assert_int_equal(last_excp, -1);
-    assert_int_equal(cpu->env.segs[R_DS].selector, 0);
-    assert_int_equal(cpu->env.segs[R_DS].flags, 0);
-    assert_int_equal(cpu->env.rip, CODE_LIN + OFF_FLAT_MOVSEG + 3);
-}
-
-/* ---- Engine ---- */
-
-static void engine_up(const TCGBackend *be)
-{
-    Error *err = NULL;
-    CPUState *cs;
-
-    assert_true(tcg_exec_init(be, 16 * MiB, &err));
-    cpu = aligned_alloc(64, ROUND_UP(sizeof(X86CPU), 64));
-    memset(cpu, 0, sizeof(*cpu));
-    cs = &cpu->parent;
-    cs->cc = &x86_modes_class;
-    cs->env_ptr = &cpu->env;
-    cs->neg = &cpu->neg;
-    cpu->neg.cpu = cs;
-    cs->as = &address_space_memory;
-    cpu_list_add(cs);
-    cpu_reset(cs);
-    assert_true(tcg_exec_cpu_init(cs, &err));
-}
-
-static void engine_down(void)
-{
-    CPUState *cs = &cpu->parent;
-
-    wd_cpu = NULL;
-    tcg_exec_cpu_cleanup(cs);
-    cpu_list_remove(cs);
-    free(cpu);
-    cpu = NULL;
-    tcg_exec_cleanup();
-}
-
-static int setup_native(void **state)
-{
-    engine_up(&tcg_backend_native);
-    return 0;
-}
-
-static int setup_interp(void **state)
-{
-    engine_up(&tcg_backend_interp);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    engine_down();
-    return 0;
+    assert_int_equal(x86h_cpu->env.segs[R_DS].selector, 0);
+    assert_int_equal(x86h_cpu->env.segs[R_DS].flags, 0);
+    assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_FLAT_MOVSEG + 3);
 }
 
 /* every snippet on a fresh engine of each back end */
-#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-#define BOTH(fn) T(fn, setup_interp), T(fn, setup_native)
+#define BOTH(fn) X86H_BOTH(fn)
 
 int main(void)
 {
-    Error *err = NULL;
-    pthread_t wd;
+    static const X86HConfig cfg = {
+        .cc = &x86_modes_class,
+        .ram_size = RAM_SIZE,
+        .code = guest_code,
+        .code_size = sizeof(guest_code),
+        .code_lin = CODE_LIN,
+        .poll_ms = 5,
+    };
     const struct CMUnitTest tests[] = {
         BOTH(test_addr16),
         BOTH(test_prefixes),
@@ -620,15 +452,10 @@ int main(void)
         BOTH(test_flat32_unimp),
     };
 
-    memory_system_init();
-    if (!memory_region_init_ram(&ram, NULL, "ram", RAM_SIZE, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
+    if (!x86h_init(&cfg)) {
         return 1;
     }
-    memory_region_add_subregion(get_system_memory(), 0, &ram);
     memory_region_init_io(&io_mr, NULL, &io_ops, NULL, "test-io", 16);
     memory_region_add_subregion(get_system_io(), IO_BASE, &io_mr);
-    pthread_create(&wd, NULL, watchdog, NULL);
-    pthread_detach(wd);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

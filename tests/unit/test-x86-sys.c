@@ -10,6 +10,7 @@
 #include "exec/cputlb.h"
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
+#include "support/x86-harness.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -208,24 +209,9 @@ static const uint8_t guest_code[] = {
 
 /* ---- A test CPU class: the translator's own paging and (optionally) IDT delivery ---- */
 
-static MemoryRegion ram;
 static bool use_idt;            /* deliver through x86_tcg_do_interrupt */
 static int last_excp;
 static uint32_t last_err;
-static X86CPU *cpu;
-
-static void xs_reset(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
-
-    memset(env, 0, offsetof(CPUX86State, model));
-    x86_cpu_set_eflags(env, 2);
-}
-
-static bool xs_has_work(CPUState *cs)
-{
-    return false;
-}
 
 static void xs_do_interrupt(CPUState *cs)
 {
@@ -244,8 +230,8 @@ static const CPUClass x86_sys_class = {
     .name = "x86-sys-test",
     .nb_mmu_modes = 2,
     .page_bits = 12,
-    .reset = xs_reset,
-    .has_work = xs_has_work,
+    .reset = x86h_reset,
+    .has_work = x86h_no_work,
     .tcg_init = x86_tcg_init,
     .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
     .translate = x86_tcg_translate,
@@ -255,114 +241,15 @@ static const CPUClass x86_sys_class = {
     .do_interrupt = xs_do_interrupt,
 };
 
-/* ---- Watchdog: a translator bug must fail the test, not hang it ---- */
-
-static CPUState *volatile wd_cpu;
-static volatile int64_t wd_deadline;
-static volatile bool wd_fired;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *watchdog(void *arg)
-{
-    for (;;) {
-        usleep(5 * 1000);
-        CPUState *cs = wd_cpu;
-        if (cs && wd_deadline && now_ms() > wd_deadline) {
-            wd_deadline = 0;
-            wd_fired = true;
-            cpu_exit(cs);
-        }
-    }
-    return NULL;
-}
-
-/* ---- Guest memory and state ---- */
-
-static void wr(uint64_t addr, const void *buf, size_t n)
-{
-    bql_lock();
-    address_space_write(&address_space_memory, addr, buf, n);
-    bql_unlock();
-}
-
-static void wr32(uint64_t addr, uint32_t v)
-{
-    uint8_t b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
-
-    wr(addr, b, 4);
-}
-
-static uint32_t rd(uint64_t addr, int n)
-{
-    uint8_t b[4] = { 0 };
-
-    bql_lock();
-    address_space_read(&address_space_memory, addr, b, n);
-    bql_unlock();
-    return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static void clear_ram(void)
-{
-    static uint8_t zero[0x10000];
-
-    for (uint64_t a = 0; a < RAM_SIZE; a += sizeof(zero)) {
-        wr(a, zero, sizeof(zero));
-    }
-    wr(CODE_LIN, guest_code, sizeof(guest_code));
-}
-
-static void set_seg_real(CPUX86State *env, int seg, uint16_t sel)
-{
-    env->segs[seg].selector = sel;
-    env->segs[seg].base = (uint64_t)sel << 4;
-    env->segs[seg].limit = 0xffff;
-    env->segs[seg].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                           (seg == R_CS ? DESC_CS_MASK : 0);
-}
-
-/* Real mode, CS:IP = 1000:ip, DS 2000, SS 3000 (SP fff0), ES 4000 */
-static CPUX86State *setup_real(uint16_t ip)
-{
-    CPUX86State *env = &cpu->env;
-
-    clear_ram();
-    xs_reset(&cpu->parent);
-    set_seg_real(env, R_CS, CODE_SEG);
-    set_seg_real(env, R_DS, 0x2000);
-    set_seg_real(env, R_SS, 0x3000);
-    set_seg_real(env, R_ES, 0x4000);
-    set_seg_real(env, R_FS, 0);
-    set_seg_real(env, R_GS, 0);
-    env->regs[R_ESP] = 0xfff0;
-    env->rip = ip;
-    return env;
-}
-
 /* Flat 32-bit protected mode at CPL cpl, EIP = 0x10000 + off */
 static CPUX86State *setup_flat(uint16_t off, unsigned cpl)
 {
-    CPUX86State *env = &cpu->env;
+    CPUX86State *env = &x86h_cpu->env;
 
-    clear_ram();
-    xs_reset(&cpu->parent);
+    x86h_clear_ram();
+    x86h_reset(&x86h_cpu->parent);
     env->cr[0] = CR0_PE_MASK | CR0_ET_MASK;
-    for (int i = 0; i < 6; i++) {
-        env->segs[i].selector = (i == R_CS ? 8 : 16) | cpl;
-        env->segs[i].base = 0;
-        env->segs[i].limit = 0xffffffff;
-        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                             DESC_B_MASK | DESC_G_MASK |
-                             (cpl << DESC_DPL_SHIFT) |
-                             (i == R_CS ? DESC_CS_MASK : 0);
-    }
+    x86h_set_flat_segs(env, cpl);
     env->hflags = cpl;
     x86_cpu_set_eflags(env, 0x202);
     env->rip = CODE_LIN + off;
@@ -371,24 +258,14 @@ static CPUX86State *setup_flat(uint16_t off, unsigned cpl)
 
 static void run(void)
 {
-    CPUState *cs = &cpu->parent;
-    int ret;
-
-    cs->halted = false;
+    x86h_cpu->parent.halted = false;
     last_excp = -1;
     last_err = ~0u;
-    cpu->env.has_error_code = false;
-    wd_cpu = cs;
-    wd_deadline = now_ms() + 2000;
-    wd_fired = false;
-    do {
-        ret = cpu_exec(cs);
-    } while (ret == EXCP_INTERRUPT && !wd_fired);
-    wd_deadline = 0;
-    assert_false(wd_fired);
+    x86h_cpu->env.has_error_code = false;
+    x86h_run();
 }
 
-#define R(n) (cpu->env.regs[n])
+#define R(n) (x86h_cpu->env.regs[n])
 #define PF_ERR_P 1
 #define PF_ERR_U 4
 
@@ -402,32 +279,32 @@ static void test_cpuid_tsc_msr(void **state)
     env->model = x86_cpu_model_find("qemu64");
     run();
     assert_int_equal(last_excp, -1);
-    assert_int_equal(rd(0x2000, 4), 0x68747541);   /* "Auth" */
-    assert_int_equal(rd(0x2004, 4), 0x69746e65);   /* "enti" */
-    assert_int_equal(rd(0x2008, 4), 0x444d4163);   /* "cAMD" */
-    assert_true(rd(0x200c, 4) >= 1);
-    assert_int_equal(rd(0x2010, 4), x86_cpu_signature(env->model));
+    assert_int_equal(x86h_rd(0x2000, 4), 0x68747541);   /* "Auth" */
+    assert_int_equal(x86h_rd(0x2004, 4), 0x69746e65);   /* "enti" */
+    assert_int_equal(x86h_rd(0x2008, 4), 0x444d4163);   /* "cAMD" */
+    assert_true(x86h_rd(0x200c, 4) >= 1);
+    assert_int_equal(x86h_rd(0x2010, 4), x86_cpu_signature(env->model));
     /* implemented features only: TSC, MSR, CX8, CMOV; no x87/SSE */
-    assert_int_equal(rd(0x2018, 4) & (CPUID_TSC | CPUID_MSR | CPUID_CX8 |
+    assert_int_equal(x86h_rd(0x2018, 4) & (CPUID_TSC | CPUID_MSR | CPUID_CX8 |
                                       CPUID_CMOV), CPUID_TSC | CPUID_MSR |
                      CPUID_CX8 | CPUID_CMOV);
-    assert_int_equal(rd(0x2018, 4) & (CPUID_FP87 | CPUID_SSE | CPUID_SSE2 |
+    assert_int_equal(x86h_rd(0x2018, 4) & (CPUID_FP87 | CPUID_SSE | CPUID_SSE2 |
                                       CPUID_MMX | CPUID_FXSR), 0);
-    assert_int_equal(rd(0x2014, 4) & CPUID_EXT_SSE3, 0);
-    assert_int_equal(rd(0x2014, 4) & CPUID_EXT_CX16, CPUID_EXT_CX16);
-    assert_int_equal(rd(0x201c, 4) & CPUID_EXT2_SYSCALL, 0);
+    assert_int_equal(x86h_rd(0x2014, 4) & CPUID_EXT_SSE3, 0);
+    assert_int_equal(x86h_rd(0x2014, 4) & CPUID_EXT_CX16, CPUID_EXT_CX16);
+    assert_int_equal(x86h_rd(0x201c, 4) & CPUID_EXT2_SYSCALL, 0);
     /* wrmsr/rdmsr STAR round trip */
-    assert_int_equal(rd(0x2028, 4), 0x11223344);
-    assert_int_equal(rd(0x202c, 4), 0x55667788);
+    assert_int_equal(x86h_rd(0x2028, 4), 0x11223344);
+    assert_int_equal(x86h_rd(0x202c, 4), 0x55667788);
     assert_int_equal(env->star, 0x5566778811223344ull);
     /* wrmsr TSC = 2^30: the next rdtsc is at least that, and not far off */
-    t0 = rd(0x2020, 4) | (uint64_t)rd(0x2024, 4) << 32;
-    t1 = rd(0x2030, 4) | (uint64_t)rd(0x2034, 4) << 32;
+    t0 = x86h_rd(0x2020, 4) | (uint64_t)x86h_rd(0x2024, 4) << 32;
+    t1 = x86h_rd(0x2030, 4) | (uint64_t)x86h_rd(0x2034, 4) << 32;
     assert_true(t1 >= 0x40000000ull);
     assert_true(t1 - 0x40000000ull < 10ull * X86_TCG_TSC_HZ);
     (void)t0;
     /* MTRRcap: 8 variable ranges, fixed, WC */
-    assert_int_equal(rd(0x2038, 4), 0x508);
+    assert_int_equal(x86h_rd(0x2038, 4), 0x508);
 }
 
 static void test_badmsr(void **state)
@@ -436,20 +313,20 @@ static void test_badmsr(void **state)
     run();
     assert_int_equal(last_excp, EXCP0D_GPF);
     assert_int_equal(last_err, 0);
-    assert_int_equal(cpu->env.rip, CODE_LIN + OFF_BADMSR + 5);
+    assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_BADMSR + 5);
 }
 
 /* GDT at 0x6000: null, code, data, LDT (0x18) at 0x7000, TSS (0x20) at 0x8000 */
 static void write_gdt(void)
 {
-    wr32(0x6000 + 0x18, 0x7000001f);
-    wr32(0x6000 + 0x1c, 0x00008200);
-    wr32(0x6000 + 0x20, 0x80000067);
-    wr32(0x6000 + 0x24, 0x00008900);
-    wr32(0x3000, 0x60000027);       /* limit 0x27, base 0x6000 */
-    wr32(0x3004, 0);
-    wr32(0x3010, 0x900007ff);       /* limit 0x7ff, base 0x9000 */
-    wr32(0x3014, 0);
+    x86h_wr32(0x6000 + 0x18, 0x7000001f);
+    x86h_wr32(0x6000 + 0x1c, 0x00008200);
+    x86h_wr32(0x6000 + 0x20, 0x80000067);
+    x86h_wr32(0x6000 + 0x24, 0x00008900);
+    x86h_wr32(0x3000, 0x60000027);       /* limit 0x27, base 0x6000 */
+    x86h_wr32(0x3004, 0);
+    x86h_wr32(0x3010, 0x900007ff);       /* limit 0x7ff, base 0x9000 */
+    x86h_wr32(0x3014, 0);
 }
 
 static void test_desc_cr(void **state)
@@ -463,17 +340,17 @@ static void test_desc_cr(void **state)
     assert_int_equal(env->gdt.limit, 0x27);
     assert_int_equal(env->idt.base, 0x9000);
     assert_int_equal(env->idt.limit, 0x7ff);
-    assert_int_equal(rd(0x3020, 2), 0x27);          /* sgdt */
-    assert_int_equal(rd(0x3022, 4), 0x6000);
-    assert_int_equal(rd(0x3030, 2), 0x7ff);         /* sidt */
-    assert_int_equal(rd(0x3032, 4), 0x9000);
-    assert_int_equal(rd(0x3040, 4), CR0_PE_MASK | CR0_ET_MASK);
-    assert_int_equal(rd(0x3044, 4), 0x5000);        /* cr3 */
-    assert_int_equal(rd(0x3048, 4), 0x1234);        /* cr2 */
-    assert_int_equal(rd(0x304c, 4), CR4_PSE_MASK);  /* cr4 */
-    assert_int_equal(rd(0x3050, 4), 0xaa55);        /* dr1 */
+    assert_int_equal(x86h_rd(0x3020, 2), 0x27);          /* sgdt */
+    assert_int_equal(x86h_rd(0x3022, 4), 0x6000);
+    assert_int_equal(x86h_rd(0x3030, 2), 0x7ff);         /* sidt */
+    assert_int_equal(x86h_rd(0x3032, 4), 0x9000);
+    assert_int_equal(x86h_rd(0x3040, 4), CR0_PE_MASK | CR0_ET_MASK);
+    assert_int_equal(x86h_rd(0x3044, 4), 0x5000);        /* cr3 */
+    assert_int_equal(x86h_rd(0x3048, 4), 0x1234);        /* cr2 */
+    assert_int_equal(x86h_rd(0x304c, 4), CR4_PSE_MASK);  /* cr4 */
+    assert_int_equal(x86h_rd(0x3050, 4), 0xaa55);        /* dr1 */
     assert_int_equal(env->dr[1], 0xaa55);
-    assert_int_equal(rd(0x3054, 4) & CR0_TS_MASK, 0);  /* clts */
+    assert_int_equal(x86h_rd(0x3054, 4) & CR0_TS_MASK, 0);  /* clts */
     assert_int_equal(R(R_ESI) & 0xffff, CR0_PE_MASK | CR0_ET_MASK);
     /* lldt / ltr / sldt / str */
     assert_int_equal(env->ldt.selector, 0x18);
@@ -483,7 +360,7 @@ static void test_desc_cr(void **state)
     assert_int_equal(env->tr.base, 0x8000);
     assert_int_equal(env->tr.limit, 0x67);
     assert_int_equal((env->tr.flags >> DESC_TYPE_SHIFT) & 15, 11);
-    assert_int_equal(rd(0x6024, 4), 0x00008b00);    /* busy in the GDT */
+    assert_int_equal(x86h_rd(0x6024, 4), 0x00008b00);    /* busy in the GDT */
     assert_int_equal(R(R_EBX) & 0xffff, 0x18);
     assert_int_equal(R(R_ECX) & 0xffff, 0x20);
 }
@@ -503,7 +380,7 @@ static void test_bad_tr(void **state)
     /* the type is checked before presence: still #GP */
     env = setup_flat(OFF_BADTR, 0);
     write_gdt();
-    wr32(0x6000 + 0x1c, 0x00000200);
+    x86h_wr32(0x6000 + 0x1c, 0x00000200);
     env->gdt.base = 0x6000;
     env->gdt.limit = 0x27;
     run();
@@ -512,8 +389,8 @@ static void test_bad_tr(void **state)
     /* a TSS that is not present: #NP(sel) */
     env = setup_flat(OFF_BADTR, 0);
     write_gdt();
-    wr32(0x6000 + 0x18, 0x80000067);
-    wr32(0x6000 + 0x1c, 0x00000900);
+    x86h_wr32(0x6000 + 0x18, 0x80000067);
+    x86h_wr32(0x6000 + 0x1c, 0x00000900);
     env->gdt.base = 0x6000;
     env->gdt.limit = 0x27;
     run();
@@ -568,18 +445,18 @@ static const MemoryRegionOps io_ops = {
 
 static void test_string_io(void **state)
 {
-    setup_real(OFF_IO);
+    x86h_setup_real(OFF_IO);
     io_next = 0;
     io_nlog = 0;
-    wr(0x20200, "wxyz", 4);
+    x86h_wr(0x20200, "wxyz", 4);
     run();
     assert_int_equal(last_excp, -1);
-    assert_int_equal(rd(0x40100, 4), 0x13121110);
-    assert_int_equal(rd(0x40104, 1), 0x14);
+    assert_int_equal(x86h_rd(0x40100, 4), 0x13121110);
+    assert_int_equal(x86h_rd(0x40104, 1), 0x14);
     assert_int_equal(io_nlog, 4);
     assert_memory_equal(io_log, "wxyz", 4);
-    assert_int_equal(rd(0x40300, 2), 0x15);
-    assert_int_equal(rd(0x40302, 2), 0x16);
+    assert_int_equal(x86h_rd(0x40300, 2), 0x15);
+    assert_int_equal(x86h_rd(0x40302, 2), 0x16);
     assert_int_equal(R(R_EDI), 0x304);
     assert_int_equal(R(R_ESI), 0x204);
     assert_int_equal(R(R_ECX), 0);
@@ -587,11 +464,11 @@ static void test_string_io(void **state)
 
 static void test_hlt(void **state)
 {
-    setup_real(OFF_HALT);
+    x86h_setup_real(OFF_HALT);
     run();
     assert_int_equal(last_excp, -1);
-    assert_true(cpu->parent.halted);
-    assert_int_equal(cpu->env.rip, OFF_HALT + 1);
+    assert_true(x86h_cpu->parent.halted);
+    assert_int_equal(x86h_cpu->env.rip, OFF_HALT + 1);
     assert_int_equal(R(R_EAX), 0);
 }
 
@@ -615,7 +492,7 @@ static void write_pm_gdt(CPUX86State *env)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
-        wr32(0x6000 + 4 * i, d[i]);
+        x86h_wr32(0x6000 + 4 * i, d[i]);
     }
     if (env) {
         env->gdt.base = 0x6000;
@@ -625,11 +502,11 @@ static void write_pm_gdt(CPUX86State *env)
 
 static void test_pm_entry(void **state)
 {
-    CPUX86State *env = setup_real(OFF_PM16);
+    CPUX86State *env = x86h_setup_real(OFF_PM16);
 
     write_pm_gdt(NULL);
-    wr32(0x20000, 0x6000003f);      /* the lgdt operand at DS:0 */
-    wr32(0x20004, 0);
+    x86h_wr32(0x20000, 0x6000003f);      /* the lgdt operand at DS:0 */
+    x86h_wr32(0x20004, 0);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(env->cr[0] & CR0_PE_MASK, CR0_PE_MASK);
@@ -642,10 +519,10 @@ static void test_pm_entry(void **state)
     assert_int_equal(R(R_ECX), 0x55);          /* far32 ran and returned */
     assert_int_equal(R(R_EAX), 0x7777);
     assert_int_equal(R(R_ESP), 0x80000);
-    assert_int_equal(rd(0x7fffc, 4), 8);       /* lcall pushed CS */
-    assert_int_equal(rd(0x7fff8, 4), CODE_LIN + OFF_PM32 + 0x17);
+    assert_int_equal(x86h_rd(0x7fffc, 4), 8);       /* lcall pushed CS */
+    assert_int_equal(x86h_rd(0x7fff8, 4), CODE_LIN + OFF_PM32 + 0x17);
     /* the accessed bit was set in the descriptor */
-    assert_int_equal(rd(0x6014, 4), 0x00cf9300);
+    assert_int_equal(x86h_rd(0x6014, 4), 0x00cf9300);
     assert_int_equal(env->rip, CODE_LIN + OFF_FAR32);
 }
 
@@ -705,13 +582,13 @@ static void test_long_mode(void **state)
     CPUX86State *env = setup_flat(OFF_LMODE, 0);
 
     write_pm_gdt(env);
-    wr32(0x5000, 0x3003);
-    wr32(0x3000, 0x4003);
-    wr32(0x4000, 0x83);
+    x86h_wr32(0x5000, 0x3003);
+    x86h_wr32(0x3000, 0x4003);
+    x86h_wr32(0x4000, 0x83);
     run();
-    assert_int_equal(rd(0x5000, 4), 0x3023);    /* accessed bits */
-    assert_int_equal(rd(0x3000, 4), 0x4023);
-    assert_int_equal(rd(0x4000, 4) & 0x20, 0x20);
+    assert_int_equal(x86h_rd(0x5000, 4), 0x3023);    /* accessed bits */
+    assert_int_equal(x86h_rd(0x3000, 4), 0x4023);
+    assert_int_equal(x86h_rd(0x4000, 4) & 0x20, 0x20);
     assert_int_equal(last_excp, -1);
     assert_true(env->efer & MSR_EFER_LMA);
     assert_true(env->efer & MSR_EFER_LME);
@@ -725,8 +602,8 @@ static void test_long_mode(void **state)
 /* A 32-bit gate (type 14 interrupt, 15 trap) for vector vec at 0x9000 */
 static void set_gate32(int vec, uint32_t off, unsigned type, unsigned dpl)
 {
-    wr32(0x9000 + vec * 8, (8u << 16) | (off & 0xffff));
-    wr32(0x9000 + vec * 8 + 4, (off & 0xffff0000u) | DESC_P_MASK |
+    x86h_wr32(0x9000 + vec * 8, (8u << 16) | (off & 0xffff));
+    x86h_wr32(0x9000 + vec * 8 + 4, (off & 0xffff0000u) | DESC_P_MASK |
          (dpl << DESC_DPL_SHIFT) | (type << DESC_TYPE_SHIFT));
 }
 
@@ -738,8 +615,8 @@ static CPUX86State *setup_idt(uint16_t off)
     env->idt.base = 0x9000;
     env->idt.limit = 0x7ff;
     /* a 32-bit TSS at 0x8000: ss0:esp0 = 10:60000 */
-    wr32(0x8004, 0x60000);
-    wr32(0x8008, 0x10);
+    x86h_wr32(0x8004, 0x60000);
+    x86h_wr32(0x8008, 0x10);
     env->tr.selector = 0x40;
     env->tr.base = 0x8000;
     env->tr.limit = 0x67;
@@ -756,7 +633,7 @@ static void test_idt_gp(void **state)
 
     set_gate32(13, CODE_LIN + OFF_GPH, 14, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0x18);                  /* error code */
     assert_int_equal(R(R_ECX), CODE_LIN + OFF_GPT + 5); /* faulting eip */
     assert_int_equal(R(R_ESI) & 0x200, 0);             /* IF cleared */
@@ -778,16 +655,16 @@ static void test_idt_ring3(void **state)
     set_gate32(0x80, CODE_LIN + OFF_INT80H, 14, 3);
     set_gate32(13, CODE_LIN + OFF_GPHALT, 15, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBP), 0x60000 - 20);      /* ring-0 stack, 5 pushes */
     assert_int_equal(R(R_EDX), 0x10);              /* SS from the TSS */
     assert_int_equal(R(R_EDI), 0x4242);            /* back in ring 3 */
     assert_int_equal(R(R_EBX), 0);                 /* #GP(0) from hlt */
     assert_int_equal(R(R_ESI), 0x60000 - 20);      /* after popping err */
-    assert_int_equal(rd(0x60000 - 4, 4), 0x33);    /* pushed user SS */
-    assert_int_equal(rd(0x60000 - 8, 4), 0x70000); /* and ESP */
-    assert_int_equal(rd(0x60000 - 16, 4), 0x2b);   /* CS */
-    assert_int_equal(rd(0x60000 - 20, 4), CODE_LIN + OFF_R3CODE + 4);
+    assert_int_equal(x86h_rd(0x60000 - 4, 4), 0x33);    /* pushed user SS */
+    assert_int_equal(x86h_rd(0x60000 - 8, 4), 0x70000); /* and ESP */
+    assert_int_equal(x86h_rd(0x60000 - 16, 4), 0x2b);   /* CS */
+    assert_int_equal(x86h_rd(0x60000 - 20, 4), CODE_LIN + OFF_R3CODE + 4);
     assert_int_equal(env->hflags & HF_CPL_MASK, 0);
     assert_int_equal(env->segs[R_CS].selector, 8);
 }
@@ -800,25 +677,25 @@ static void test_idt_gate_dpl(void **state)
     set_gate32(0x80, CODE_LIN + OFF_INT80H, 14, 0);
     set_gate32(13, CODE_LIN + OFF_GPHALT, 15, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0x80 * 8 + 2);
-    assert_int_equal(rd(0x60000 - 20, 4), CODE_LIN + OFF_R3CODE);
+    assert_int_equal(x86h_rd(0x60000 - 20, 4), CODE_LIN + OFF_R3CODE);
     (void)env;
 }
 
 /* Real mode: #DE through the IVT (IDTR base 0) */
 static void test_real_de(void **state)
 {
-    CPUX86State *env = setup_real(OFF_REALDE);
+    CPUX86State *env = x86h_setup_real(OFF_REALDE);
 
     env->idt.limit = 0x3ff;
-    wr32(0, (CODE_SEG << 16) | OFF_REALDEH);
+    x86h_wr32(0, (CODE_SEG << 16) | OFF_REALDEH);
     use_idt = true;
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0xdead);
-    assert_int_equal(rd(0x3ffea, 2), OFF_REALDE + 5);  /* the div */
-    assert_int_equal(rd(0x3ffec, 2), CODE_SEG);
+    assert_int_equal(x86h_rd(0x3ffea, 2), OFF_REALDE + 5);  /* the div */
+    assert_int_equal(x86h_rd(0x3ffec, 2), CODE_SEG);
     assert_int_equal(R(R_ESP), 0xffea);
 }
 
@@ -831,22 +708,22 @@ static void test_idt_long(void **state)
     CPUX86State *env = setup_idt(OFF_LM2);
     uint64_t h = CODE_LIN + OFF_GP64;
 
-    wr32(0x5000, 0x3003);
-    wr32(0x3000, 0x4003);
-    wr32(0x4000, 0x83);
-    wr32(0x9000 + 13 * 16, (0x38u << 16) | (h & 0xffff));
-    wr32(0x9000 + 13 * 16 + 4, (h & 0xffff0000u) | DESC_P_MASK |
+    x86h_wr32(0x5000, 0x3003);
+    x86h_wr32(0x3000, 0x4003);
+    x86h_wr32(0x4000, 0x83);
+    x86h_wr32(0x9000 + 13 * 16, (0x38u << 16) | (h & 0xffff));
+    x86h_wr32(0x9000 + 13 * 16 + 4, (h & 0xffff0000u) | DESC_P_MASK |
          (14u << DESC_TYPE_SHIFT));
-    wr32(0x9000 + 13 * 16 + 8, 0);
-    wr32(0x9000 + 13 * 16 + 12, 0);
+    x86h_wr32(0x9000 + 13 * 16 + 8, 0);
+    x86h_wr32(0x9000 + 13 * 16 + 12, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_true(env->efer & MSR_EFER_LMA);
     assert_int_equal(R(R_EBX), 0x18);
     assert_int_equal(R(R_ESI), 0x70000 - 40);
-    assert_int_equal(rd(0x70000 - 32, 4), 0x38);            /* CS */
+    assert_int_equal(x86h_rd(0x70000 - 32, 4), 0x38);            /* CS */
     /* the faulting rip, as the handler advanced it */
-    assert_int_equal(rd(0x70000 - 40, 4), CODE_LIN + OFF_LM2B + 10 + 2);
+    assert_int_equal(x86h_rd(0x70000 - 40, 4), CODE_LIN + OFF_LM2B + 10 + 2);
     assert_int_equal(R(R_EDX), 0x99);
     assert_int_equal(R(R_ESP), 0x70000);
     assert_int_equal(env->rip, CODE_LIN + OFF_GP64);        /* after hlt */
@@ -857,9 +734,9 @@ static void test_idt_long(void **state)
 /* Page directory at 0x20000, one table at 0x21000 mapping 1 MiB 1:1 */
 static void write_pt2(void)
 {
-    wr32(0x20000, 0x21007);
+    x86h_wr32(0x20000, 0x21007);
     for (uint32_t p = 0; p < 0x100; p++) {
-        wr32(0x21000 + p * 4, p * 0x1000 + 3);
+        x86h_wr32(0x21000 + p * 4, p * 0x1000 + 3);
     }
 }
 
@@ -873,17 +750,17 @@ static void test_pf_2level(void **state)
     CPUX86State *env = setup_idt(OFF_PF2);
 
     write_pt2();
-    wr32(0x21000 + 0x50 * 4, 0);
+    x86h_wr32(0x21000 + 0x50 * 4, 0);
     set_gate32(14, CODE_LIN + OFF_PFH, 14, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 2);
     assert_int_equal(R(R_ECX), 0x50010);
     assert_int_equal(env->cr[2], 0x50010);
     assert_int_equal(R(R_EDX), 0x1234);
     assert_int_equal(R(R_EDI), 0x50063);
-    assert_int_equal(rd(0x20000, 4), 0x21027);
-    assert_int_equal(rd(0x50010, 4), 0x1234);
+    assert_int_equal(x86h_rd(0x20000, 4), 0x21027);
+    assert_int_equal(x86h_rd(0x50010, 4), 0x1234);
 }
 
 /*
@@ -896,11 +773,11 @@ static void test_pf_user(void **state)
     CPUX86State *env = setup_idt(OFF_USRRD);
 
     for (uint32_t p = 0; p < 0x100; p++) {
-        wr32(0x21000 + p * 4, p * 0x1000 + 7);
+        x86h_wr32(0x21000 + p * 4, p * 0x1000 + 7);
     }
-    wr32(0x20000, 0x21007);
-    wr32(0x21000 + 0x06 * 4, 0x6000 + 3);      /* the GDT: supervisor */
-    wr32(0x21000 + 0x6f * 4, 0x6f000 + 3);
+    x86h_wr32(0x20000, 0x21007);
+    x86h_wr32(0x21000 + 0x06 * 4, 0x6000 + 3);      /* the GDT: supervisor */
+    x86h_wr32(0x21000 + 0x6f * 4, 0x6f000 + 3);
     env->cr[3] = 0x20000;
     env->cr[0] |= CR0_PG_MASK;
     for (int i = 0; i < 6; i++) {
@@ -914,87 +791,48 @@ static void test_pf_user(void **state)
     env->regs[R_ESP] = 0x70000;
     set_gate32(14, CODE_LIN + OFF_GPHALT, 14, 0);
     run();
-    assert_true(cpu->parent.halted);
+    assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), PF_ERR_P | PF_ERR_U);
     assert_int_equal(env->cr[2], 0x6f000);
     assert_int_equal(env->segs[R_DS].selector, 0x30);
     assert_int_equal(env->hflags & HF_CPL_MASK, 0);
-    assert_int_equal(rd(0x21000 + 0x6f * 4, 4), 0x6f003);   /* no A bit */
-    assert_int_equal(rd(0x60000 - 20, 4), CODE_LIN + OFF_USRRD + 7);
+    assert_int_equal(x86h_rd(0x21000 + 0x6f * 4, 4), 0x6f003);   /* no A bit */
+    assert_int_equal(x86h_rd(0x60000 - 20, 4), CODE_LIN + OFF_USRRD + 7);
 }
 
 /* PSE: 4 MiB pages, the second maps physical 0 */
 static void test_pse(void **state)
 {
     setup_flat(OFF_PSE, 0);
-    wr32(0x20000, 0x83);
-    wr32(0x20004, 0x83);
-    wr32(0x10, 0xfeedf00d);
+    x86h_wr32(0x20000, 0x83);
+    x86h_wr32(0x20004, 0x83);
+    x86h_wr32(0x10, 0xfeedf00d);
     run();
     assert_int_equal(last_excp, -1);
     assert_int_equal(R(R_EDX), 0xfeedf00d);
-    assert_int_equal(rd(0x20004, 4), 0xa3);     /* accessed */
+    assert_int_equal(x86h_rd(0x20004, 4), 0xa3);     /* accessed */
 }
 
 /* ---- Engine ---- */
 
-static void engine_up(const TCGBackend *be)
-{
-    Error *err = NULL;
-    CPUState *cs;
-
-    assert_true(tcg_exec_init(be, 16 * MiB, &err));
-    cpu = aligned_alloc(64, ROUND_UP(sizeof(X86CPU), 64));
-    memset(cpu, 0, sizeof(*cpu));
-    cs = &cpu->parent;
-    cs->cc = &x86_sys_class;
-    cs->env_ptr = &cpu->env;
-    cs->neg = &cpu->neg;
-    cpu->neg.cpu = cs;
-    cs->as = &address_space_memory;
-    cpu_list_add(cs);
-    cpu_reset(cs);
-    assert_true(tcg_exec_cpu_init(cs, &err));
-}
-
-static void engine_down(void)
-{
-    CPUState *cs = &cpu->parent;
-
-    wd_cpu = NULL;
-    tcg_exec_cpu_cleanup(cs);
-    cpu_list_remove(cs);
-    free(cpu);
-    cpu = NULL;
-    tcg_exec_cleanup();
-}
-
-static int setup_native(void **state)
-{
-    engine_up(&tcg_backend_native);
-    return 0;
-}
-
-static int setup_interp(void **state)
-{
-    engine_up(&tcg_backend_interp);
-    return 0;
-}
-
 static int teardown(void **state)
 {
     use_idt = false;
-    engine_down();
-    return 0;
+    return x86h_teardown(state);
 }
 
-#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-#define BOTH(fn) T(fn, setup_interp), T(fn, setup_native)
+#define BOTH(fn) X86H_BOTH_TD(fn, teardown)
 
 int main(void)
 {
-    Error *err = NULL;
-    pthread_t wd;
+    static const X86HConfig cfg = {
+        .cc = &x86_sys_class,
+        .ram_size = RAM_SIZE,
+        .code = guest_code,
+        .code_size = sizeof(guest_code),
+        .code_lin = CODE_LIN,
+        .poll_ms = 5,
+    };
     const struct CMUnitTest tests[] = {
         BOTH(test_cpuid_tsc_msr),
         BOTH(test_badmsr),
@@ -1017,15 +855,10 @@ int main(void)
         BOTH(test_idt_long),
     };
 
-    memory_system_init();
-    if (!memory_region_init_ram(&ram, NULL, "ram", RAM_SIZE, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
+    if (!x86h_init(&cfg)) {
         return 1;
     }
-    memory_region_add_subregion(get_system_memory(), 0, &ram);
     memory_region_init_io(&io_mr, NULL, &io_ops, NULL, "test-io", 16);
     memory_region_add_subregion(get_system_io(), IO_BASE, &io_mr);
-    pthread_create(&wd, NULL, watchdog, NULL);
-    pthread_detach(wd);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
