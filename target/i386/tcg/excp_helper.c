@@ -131,6 +131,25 @@ static void deliver_real(CPUX86State *env, int vec, uint64_t next_ip)
 }
 
 /* Protected mode (not long mode): 16/32-bit interrupt and trap gates */
+/*
+ * Last step of delivery through a 32- or 64-bit gate (the frame is
+ * already pushed): load CS at new_cpl, jump to the handler, and clear
+ * TF/NT/RF/VM, and IF for interrupt gates (type bit 0 clear).
+ */
+static void gate_enter(CPUX86State *env, uint32_t sel, uint32_t new_cpl,
+                       uint32_t lo, uint32_t hi, uint64_t off, uint64_t fl,
+                       uint32_t type)
+{
+    fill_seg(&env->segs[R_CS], (sel & 0xfffc) | new_cpl, lo, hi);
+    set_cpl(env, new_cpl);
+    env->rip = off;
+    fl &= ~(uint64_t)(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
+    if (!(type & 1)) {
+        fl &= ~(uint64_t)EFLAGS_IF;
+    }
+    x86_cpu_set_eflags(env, fl);
+}
+
 static void deliver_prot(CPUX86State *env, int vec, bool is_int, bool has_err,
                          uint32_t err, uint64_t next_ip)
 {
@@ -244,14 +263,7 @@ static void deliver_prot(CPUX86State *env, int vec, bool is_int, bool has_err,
     } else {
         env->regs[R_ESP] = (uint32_t)sp;
     }
-    fill_seg(&env->segs[R_CS], (sel & 0xfffc) | (inner ? dpl : cpl), lo, hi);
-    set_cpl(env, inner ? dpl : cpl);
-    env->rip = off;
-    fl &= ~(uint64_t)(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
-    if (!(type & 1)) {
-        fl &= ~(uint64_t)EFLAGS_IF;
-    }
-    x86_cpu_set_eflags(env, fl);
+    gate_enter(env, sel, inner ? dpl : cpl, lo, hi, off, fl, type);
 }
 
 /* Long mode: 16-byte gates, 64-bit pushes, IST */
@@ -316,14 +328,7 @@ static void deliver_long(CPUX86State *env, int vec, bool is_int, bool has_err,
         env->segs[R_SS].flags = (dpl << DESC_DPL_SHIFT) | DESC_B_MASK;
     }
     env->regs[R_ESP] = sp;
-    fill_seg(&env->segs[R_CS], (sel & 0xfffc) | (inner ? dpl : cpl), lo, hi);
-    set_cpl(env, inner ? dpl : cpl);
-    env->rip = off;
-    fl &= ~(uint64_t)(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
-    if (!(type & 1)) {
-        fl &= ~(uint64_t)EFLAGS_IF;
-    }
-    x86_cpu_set_eflags(env, fl);
+    gate_enter(env, sel, inner ? dpl : cpl, lo, hi, off, fl, type);
 }
 
 /*
