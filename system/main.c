@@ -372,10 +372,8 @@ static void handle_help_requests(void)
             exit(0);
         }
         /* "NAME,help" */
-        size_t len = strlen(v);
         const char *comma = strchr(v, ',');
-        if (comma && (!strcmp(comma + 1, "help") || !strcmp(comma + 1, "?")) &&
-            (size_t)(comma - v) < len) {
+        if (comma && is_help_option(comma + 1)) {
             char *dname = emu_strndup(v, comma - v);
             Error *err = NULL;
             set_loc("device", v);
@@ -615,8 +613,7 @@ static void create_monitors(void)
             continue;
         }
         bool qmp = strcmp(opt, "monitor") != 0;
-        char *label = qmp ? emu_asprintf("compat_monitor%d", i)
-                          : emu_asprintf("compat_monitor%d", i);
+        char *label = emu_asprintf("compat_monitor%d", i);
         Chardev *chr = chardev_new_from_spec(label, val, &err);
         free(label);
         if (!chr) {
