@@ -2,6 +2,7 @@
 
 Exit-code convention for test scripts: 0 pass, 77 skip, anything else fail.
 """
+import fcntl
 import json
 import os
 import socket
@@ -18,6 +19,25 @@ def need_emu():
     if not os.access(EMU, os.X_OK):
         print("SKIP: %s not built" % EMU)
         sys.exit(77)
+
+
+KVM_GET_API_VERSION = 0xAE00     # _IO(KVMIO, 0x00)
+
+
+def kvm_usable():
+    """None when /dev/kvm answers as KVM (API 12), else the reason."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError as e:
+        return "cannot open /dev/kvm: %s" % e.strerror
+    try:
+        if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
+            return "KVM API version is not 12"
+    except OSError as e:
+        return "KVM_GET_API_VERSION failed: %s" % e.strerror
+    finally:
+        os.close(fd)
+    return None
 
 
 class Failure(Exception):

@@ -10,7 +10,6 @@ not failed).  Also checks the monitor's CPU commands, -cpu and the -accel
 hw / kvm option handling.  Skips (77) when /dev/kvm is unusable or the pc
 machine and its test devices are not built.
 """
-import fcntl
 import os
 import shutil
 import subprocess
@@ -18,13 +17,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from emutest import (EMU, Emu, Failure, check, main, need_emu,  # noqa: E402
-                     run)
+from emutest import (EMU, Emu, Failure, check, kvm_usable, main,  # noqa: E402
+                     need_emu, run)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "build", "tests", "kvm")
 QEMU = shutil.which("qemu-system-x86_64")
-KVM_GET_API_VERSION = 0xAE00
 TIMEOUT = 15
 
 # program -> extra options (several runs for the SMP one)
@@ -43,21 +41,6 @@ PROGRAMS = [
 def skip(msg):
     print("SKIP: %s" % msg)
     sys.exit(77)
-
-
-def kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError as e:
-        return "cannot open /dev/kvm: %s" % e.strerror
-    try:
-        if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
-            return "unexpected KVM API version"
-    except OSError as e:
-        return "KVM_GET_API_VERSION failed: %s" % e.strerror
-    finally:
-        os.close(fd)
-    return None
 
 
 def host_has_virt_flag():

@@ -7,7 +7,6 @@ as Debian's qemu-system-x86_64 does on the same command line (run too,
 for information, when installed).  Also checks the one-line errors of
 -kernel.  Skips when /dev/kvm is unusable or the firmware is missing.
 """
-import fcntl
 import os
 import select
 import subprocess
@@ -16,28 +15,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from emutest import EMU, Failure, check, need_emu, run  # noqa: E402
+from emutest import (EMU, Failure, check, kvm_usable, need_emu,  # noqa: E402
+                     run)
 
-KVM_GET_API_VERSION = 0xAE00
 ARGS = ["-M", "pc", "-accel", "kvm", "-m", "256", "-nographic",
         "-net", "none"]
 BANNER = b"SeaBIOS (version"
 END = b"No bootable device"
-
-
-def kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError as e:
-        return "cannot open /dev/kvm: %s" % e.strerror
-    try:
-        if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
-            return "KVM API version is not 12"
-    except OSError as e:
-        return "KVM_GET_API_VERSION failed: %s" % e.strerror
-    finally:
-        os.close(fd)
-    return None
 
 
 def serial_until(cmd, timeout=30):
