@@ -17,8 +17,13 @@
 #define TS_DEAD 1
 #define TS_MEM  2
 
-/* Leaving the TB: globals must be in the CPU state, nothing else lives */
-static void la_func_end(TCGContext *s)
+/*
+ * State at a point every value must reach through memory: the end of the
+ * TB (globals in the CPU state, nothing else lives) or a label / an
+ * unconditional branch to one (whatever reaches it from elsewhere finds
+ * globals and, with tb_temps_in_mem, TB temps in memory; no EBB temp live).
+ */
+static void la_reset_all(TCGContext *s, bool tb_temps_in_mem)
 {
     for (int i = 0; i < s->nb_temps; i++) {
         TCGTemp *ts = &s->temps[i];
@@ -28,6 +33,9 @@ static void la_func_end(TCGContext *s)
             break;
         case TEMP_GLOBAL:
             ts->state = TS_DEAD | TS_MEM;
+            break;
+        case TEMP_TB:
+            ts->state = tb_temps_in_mem ? TS_DEAD | TS_MEM : TS_DEAD;
             break;
         default:
             ts->state = TS_DEAD;
@@ -36,27 +44,14 @@ static void la_func_end(TCGContext *s)
     }
 }
 
-/*
- * A label (or an unconditional branch to one): whatever reaches it from
- * elsewhere finds globals and TB temps in memory and no EBB temp live.
- */
+static void la_func_end(TCGContext *s)
+{
+    la_reset_all(s, false);
+}
+
 static void la_bb_end(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
-        TCGTemp *ts = &s->temps[i];
-        switch (ts->kind) {
-        case TEMP_FIXED:
-            ts->state = 0;
-            break;
-        case TEMP_GLOBAL:
-        case TEMP_TB:
-            ts->state = TS_DEAD | TS_MEM;
-            break;
-        default:
-            ts->state = TS_DEAD;
-            break;
-        }
-    }
+    la_reset_all(s, true);
 }
 
 /*
