@@ -66,7 +66,7 @@ static const CmdOption cmd_options[] = {
     { "initrd", HAS_ARG, "file", "use file as initial ram disk" },
     { "append", HAS_ARG, "cmdline", "use cmdline as kernel command line" },
     { "debugcon", HAS_ARG, "dev",
-      "redirect the debug console (I/O port 0x402) to chardev spec dev" },
+      "redirect the debug console (I/O port 0xe9) to chardev spec dev" },
     { "net", HAS_ARG, "none", "network: only 'none' (no NIC) for now" },
     { "device", HAS_ARG, "driver[,prop=value][,...]",
       "add a device (-device help, -device driver,help)" },
