@@ -156,6 +156,17 @@ void x86_cpu_reset_state(X86CPU *cpu)
     env->xsave.legacy.fcw = 0x37f;
     env->xsave.legacy.mxcsr = 0x1f80;
     env->xcr0 = 1;              /* x87 state only */
+    /* the translator's forms: FINIT state, all registers empty */
+    memset(env->fpregs, 0, sizeof(env->fpregs));
+    env->fpstt = 0;
+    env->fpus = 0;
+    env->fpuc = 0x37f;
+    memset(env->fptags, 1, sizeof(env->fptags));
+    env->fpop = 0;
+    env->fpip = env->fpdp = 0;
+    env->fpcs = env->fpds = 0;
+    memset(env->xmm_regs, 0, sizeof(env->xmm_regs));
+    env->mxcsr = 0x1f80;
 
     env->a20_mask = ~0ull;
     env->interrupt_shadow = 0;

@@ -61,6 +61,10 @@ enum {
 #define CR4_MCE_MASK (1u << 6)
 #define CR4_PGE_MASK (1u << 7)
 #define CR4_PCE_MASK (1u << 8)
+#define CR4_OSFXSR_MASK (1u << 9)
+#define CR4_OSXMMEXCPT_MASK (1u << 10)
+#define CR4_FSGSBASE_MASK (1u << 16)
+#define CR4_OSXSAVE_MASK (1u << 18)
 
 #define MSR_EFER_SCE (1u << 0)
 #define MSR_EFER_LME (1u << 8)
@@ -205,6 +209,30 @@ typedef struct X86CPUModel {
     const char *model_id;   /* brand string, at most 48 characters */
 } X86CPUModel;
 
+/*
+ * Translator register files (target/i386/tcg).  Under KVM the state
+ * lives in the xsave area; the translator keeps these native forms and
+ * converts at FXSAVE/FXRSTOR/XSAVE and for the monitor.
+ */
+typedef union X86XMMReg {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t l[4];
+    uint64_t q[2];
+    int8_t sb[16];
+    int16_t sw[8];
+    int32_t sl[4];
+    int64_t sq[2];
+    float f[4];
+    double d[2];
+} __attribute__((aligned(16))) X86XMMReg;
+
+/* One x87 data register: 64-bit significand (explicit integer bit) */
+typedef struct X86FPReg {
+    uint64_t mant;
+    uint16_t exp;           /* sign in bit 15, biased exponent in 0-14 */
+} X86FPReg;
+
 typedef struct CPUX86State {
     uint64_t regs[CPU_NB_REGS];
     uint64_t rip;
@@ -276,6 +304,25 @@ typedef struct CPUX86State {
     uint64_t tsc_offset;
     /* vector + 1 of the exception being delivered (0: none): #DF rules */
     int32_t excp_delivering;
+
+    /*
+     * Translator x87 state: fpregs are the physical registers R0-R7
+     * (ST(i) is fpregs[(fpstt + i) & 7]); MMX register i is fpregs[i].mant.
+     * fpus holds the status word with TOP kept in fpstt instead;
+     * fptags[i] is 1 for an empty register.
+     */
+    X86FPReg fpregs[8];
+    uint32_t fpstt;
+    uint16_t fpus, fpuc;
+    uint8_t fptags[8];
+    uint16_t fpop;              /* last opcode (11 bits) */
+    uint64_t fpip, fpdp;        /* last instruction / data pointer */
+    uint16_t fpcs, fpds;
+    /* SSE: xmm0-15, MXCSR, scratch operands for memory sources */
+    X86XMMReg xmm_regs[16];
+    X86XMMReg xmm_t0;
+    uint64_t mmx_t0;
+    uint32_t mxcsr;
 
     /* CPUID: the model's data and the table given to KVM */
     const X86CPUModel *model;

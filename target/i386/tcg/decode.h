@@ -73,7 +73,7 @@ typedef struct X86DecodedOp {
 
 struct X86DecodedInsn {
     const X86OpEntry *e;
-    unsigned map;           /* 1: one byte, 2: 0F, 3: 0F 38 */
+    unsigned map;           /* 1: one byte, 2: 0F, 3: 0F 38, 4: 0F 3A */
     unsigned b;             /* opcode byte */
     bool has_modrm;
     unsigned modrm, mod, reg, rm;   /* reg/rm with REX extension */

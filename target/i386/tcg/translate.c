@@ -2067,6 +2067,10 @@ static void gen_GRP7(DisasContext *s, X86DecodedInsn *d)
     }
 }
 
+/* x87, group 15 and SSE/MMX generators (included: they share the statics) */
+#include "target/i386/tcg/translate-x87.c.inc"
+#include "target/i386/tcg/translate-sse.c.inc"
+
 /* ---- Opcode tables ---- */
 
 #define None (X86_OP_NONE << 4 | X86_SZ_NONE)
@@ -2245,7 +2249,8 @@ static const X86OpEntry opcodes_1byte[256] = {
     X(XCHG, "xchg", Zv, rAX, None, 0, 0),
     /* 98 */ X(CBW, "cbw", None, None, None, 0, 0),
     /* 99 */ X(CWD, "cwd", None, None, None, 0, 0),
-    /* 9a */ UD, UD,
+    /* 9a */ UD,
+    /* 9b */ X(FWAIT, "fwait", None, None, None, 0, 0),
     /* 9c */ X(PUSHF, "pushf", None, None, None, 0, X86_F_DEF64),
     /* 9d */ X(POPF, "popf", None, None, None, 0, X86_F_DEF64),
     /* 9e */ X(SAHF, "sahf", None, None, None, 0, 0),
@@ -2288,7 +2293,8 @@ static const X86OpEntry opcodes_1byte[256] = {
     /* d2 */ GRP(grp2, Eb, CL, 0),
     /* d3 */ GRP(grp2, Ev, CL, 0),
     /* d4 */ UD, UD, UD, UD,
-    /* d8: x87 */ UD, UD, UD, UD, UD, UD, UD, UD,
+    /* d8: x87 escape opcodes, decoded in translate-x87.c.inc */
+    R8(X87, "fpu", None, None, X86_F_MODRM),
     /* e0 */ X(LOOP, "loopne", Jb, None, None, 0, X86_F_F64),
     X(LOOP, "loope", Jb, None, None, 0, X86_F_F64),
     X(LOOP, "loop", Jb, None, None, 0, X86_F_F64),
@@ -2329,21 +2335,37 @@ static const X86OpEntry opcodes_0f[256] = {
     /* 08 */ X(PRIV_NOP, "invd", None, None, None, 0, 0),
     /* 09 */ X(PRIV_NOP, "wbinvd", None, None, None, 0, 0),
     /* 0a */ UD, UD, UD, UD, UD, UD,
-    /* 10 */ UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 10: SSE, decoded in translate-sse.c.inc */ R8(SSE, "sse", None, None, X86_F_MODRM),
     /* 18: hint nops */ R8(NOP, "nop", Ev, None, 0),
     /* 20 */ X(MOV_CR, "mov", None, None, None, 0, X86_F_MODRM | X86_F_MODRM_REG),
     /* 21 */ X(MOV_DR, "mov", None, None, None, 0, X86_F_MODRM | X86_F_MODRM_REG),
     /* 22 */ X(MOV_CR, "mov", None, None, None, 1, X86_F_MODRM | X86_F_MODRM_REG),
     /* 23 */ X(MOV_DR, "mov", None, None, None, 1, X86_F_MODRM | X86_F_MODRM_REG),
-    /* 24 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 24 */ UD, UD, UD, UD,
+    /* 28 */ R8(SSE, "sse", None, None, X86_F_MODRM),
     /* 30 */ X(WRMSR, "wrmsr", None, None, None, 0, 0),
     /* 31 */ X(RDTSC, "rdtsc", None, None, None, 0, 0),
     /* 32 */ X(RDMSR, "rdmsr", None, None, None, 0, 0),
     /* 33 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
     /* 40 */ CC16(CMOVCC, "cmovcc", Gv, Ev, 0),
-    /* 50 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
-    /* 60 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
-    /* 70 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 50 */ R8(SSE, "sse", None, None, X86_F_MODRM),
+    R8(SSE, "sse", None, None, X86_F_MODRM),
+    /* 60 */ R8(SSE, "sse", None, None, X86_F_MODRM),
+    R8(SSE, "sse", None, None, X86_F_MODRM),
+    /* 70: with an imm8 */ X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM),
+    /* 71-73: groups 12-14, register operand */
+    X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM | X86_F_MODRM_REG),
+    X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM | X86_F_MODRM_REG),
+    X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM | X86_F_MODRM_REG),
+    /* 74 */ X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    /* 77: emms, no ModRM */ X(SSE, "emms", None, None, None, 0, 0),
+    /* 78 */ UD, UD, UD, UD,
+    /* 7c */ X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
     /* 80 */ CC16(JCC, "jcc", Jz, None, X86_F_F64),
     /* 90 */ CC16(SETCC, "setcc", Eb, None, 0),
     /* a0 */ X(PUSH_SEG, "push", None, None, None, R_FS, X86_F_DEF64),
@@ -2359,7 +2381,8 @@ static const X86OpEntry opcodes_0f[256] = {
     /* ab */ X(BT, "bts", Ev, Gv, None, 5, X86_F_LOCK),
     /* ac */ X(SHD, "shrd", Ev, Gv, Ib, 1, 0),
     /* ad */ X(SHD, "shrd", Ev, Gv, CL, 1, 0),
-    /* ae */ UD,
+    /* ae: group 15 (fxsave, ldmxcsr, fences, ...), translate-x87.c.inc */
+    X(GRP15, "grp15", None, None, None, 0, X86_F_MODRM),
     /* af */ X(IMUL, "imul", Gv, Ev, None, 0, 0),
     /* b0 */ X(CMPXCHG, "cmpxchg", Eb, Gb, None, 0, X86_F_LOCK),
     /* b1 */ X(CMPXCHG, "cmpxchg", Ev, Gv, None, 0, X86_F_LOCK),
@@ -2378,15 +2401,25 @@ static const X86OpEntry opcodes_0f[256] = {
     /* bf */ X(MOVX, "movsx", Gv, Ew, None, 1, 0),
     /* c0 */ X(XADD, "xadd", Eb, Gb, None, 0, X86_F_LOCK),
     /* c1 */ X(XADD, "xadd", Ev, Gv, None, 0, X86_F_LOCK),
-    /* c2 */ UD, UD, UD, UD, UD,
+    /* c2 */ X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM),
+    /* c3 */ X(SSE, "sse", None, None, None, 0, X86_F_MODRM),
+    /* c4 */ X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM),
+    X(SSE, "sse", None, None, Ib, 0, X86_F_MODRM),
     /* c7 */ GRP(grp9, None, None, 0),
     /* c8 */ R8(BSWAP, "bswap", Zv, None, 0),
-    /* d0 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
-    /* e0 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
-    /* f0 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* d0 */ R8(SSE, "sse", None, None, X86_F_MODRM),
+    R8(SSE, "sse", None, None, X86_F_MODRM),
+    /* e0 */ R8(SSE, "sse", None, None, X86_F_MODRM),
+    R8(SSE, "sse", None, None, X86_F_MODRM),
+    /* f0 */ R8(SSE, "sse", None, None, X86_F_MODRM),
+    R8(SSE, "sse", None, None, X86_F_MODRM),
 };
 
-/* 0F 38 map: only movbe so far (sparse: searched) */
+/*
+ * 0F 38 map: movbe here (without F2: with F2 the same bytes are crc32);
+ * everything else is SSE (SSSE3, SSE4.1, SSE4.2), in translate-sse.c.inc
+ */
 static const struct {
     uint8_t b;
     X86OpEntry e;
@@ -2394,6 +2427,11 @@ static const struct {
     { 0xf0, X(MOVBE, "movbe", Gv, Mv, None, 0, 0) },
     { 0xf1, X(MOVBE, "movbe", Mv, Gv, None, 0, 0) },
 };
+static const X86OpEntry opcode_0f38_sse =
+    X(SSE_0F38, "sse", None, None, None, 0, X86_F_MODRM);
+/* 0F 3A map: all SSE with an imm8 after the operands */
+static const X86OpEntry opcode_0f3a_sse =
+    X(SSE_0F3A, "sse", None, None, Ib, 0, X86_F_MODRM);
 
 /*
  * One-byte opcodes outside 64-bit mode where 64-bit mode has REX or
@@ -2775,6 +2813,10 @@ prefixes_done:
             b = x86_ldub_code(s);
             d.map = 3;
             d.b = b;
+        } else if (b == 0x3a) {
+            b = x86_ldub_code(s);
+            d.map = 4;
+            d.b = b;
         }
     }
     if (d.map == 1) {
@@ -2789,14 +2831,17 @@ prefixes_done:
         }
     } else if (d.map == 2) {
         e = &opcodes_0f[b];
-    } else {
-        static const X86OpEntry ud = UD;
-        e = &ud;
-        for (size_t i = 0; i < ARRAY_SIZE(opcodes_0f38); i++) {
-            if (opcodes_0f38[i].b == b) {
-                e = &opcodes_0f38[i].e;
+    } else if (d.map == 3) {
+        e = &opcode_0f38_sse;
+        if (!(s->prefix & PREFIX_REPNZ)) {
+            for (size_t i = 0; i < ARRAY_SIZE(opcodes_0f38); i++) {
+                if (opcodes_0f38[i].b == b) {
+                    e = &opcodes_0f38[i].e;
+                }
             }
         }
+    } else {
+        e = &opcode_0f3a_sse;
     }
     if (!e->gen && !(e->flags & X86_F_GROUP)) {
         goto illegal;
@@ -2975,6 +3020,21 @@ void x86_tcg_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint64_t *cs_base,
     }
     if (env->interrupt_shadow) {
         f |= X86_TBF_INHIBIT_IRQ;
+    }
+    if (env->cr[0] & CR0_EM_MASK) {
+        f |= X86_TBF_EM;
+    }
+    if (env->cr[0] & CR0_TS_MASK) {
+        f |= X86_TBF_TS;
+    }
+    if (env->cr[0] & CR0_MP_MASK) {
+        f |= X86_TBF_MP;
+    }
+    if (env->cr[4] & CR4_OSFXSR_MASK) {
+        f |= X86_TBF_OSFXSR;
+    }
+    if (env->cr[4] & CR4_OSXMMEXCPT_MASK) {
+        f |= X86_TBF_OSXMMEXCPT;
     }
     *cs_base = (f & X86_TBF_CS64) ? 0 : env->segs[R_CS].base;
     *pc = *cs_base + env->rip;

@@ -36,6 +36,12 @@
  * takes an interrupt it held back.
  */
 #define X86_TBF_INHIBIT_IRQ (1u << 9)
+/* FPU/SSE availability: #NM and #UD checks are made at translation */
+#define X86_TBF_EM          (1u << 10)  /* CR0.EM */
+#define X86_TBF_TS          (1u << 11)  /* CR0.TS */
+#define X86_TBF_MP          (1u << 12)  /* CR0.MP */
+#define X86_TBF_OSFXSR      (1u << 13)  /* CR4.OSFXSR */
+#define X86_TBF_OSXMMEXCPT  (1u << 14)  /* CR4.OSXMMEXCPT */
 
 /* EFLAGS bits */
 #define CC_C  0x0001u
@@ -84,6 +90,10 @@ void x86_tcg_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
 /* Exception vectors recorded in cs->exception_index */
 #define EXCP00_DIVZ 0
 #define EXCP06_ILLOP 6
+#define EXCP07_PREX 7    /* device not available (#NM) */
+#define EXCP10_COPR 16   /* x87 floating-point error (#MF) */
+#define EXCP11_ALGN 17
+#define EXCP13_XMM 19    /* SIMD floating-point exception (#XM) */
 #define EXCP03_INT3 3
 #define EXCP04_INTO 4
 #define EXCP08_DBLE 8
