@@ -32,7 +32,7 @@ HOST_ARCH := $(shell uname -m)
 LIB_DIRS := util system hw/core hw/misc hw/isa hw/intc hw/timer hw/rtc hw/char \
             hw/input hw/pci hw/pci-host hw/acpi hw/nvram hw/i386 \
             chardev monitor accel accel/qtest accel/kvm target/i386 \
-            migration tcg tcg/tci accel/tcg target/i386/tcg
+            migration tcg tcg/tci accel/tcg target/i386/tcg block hw/ide
 # the native code generator exists for x86-64 hosts; others interpret
 ifeq ($(HOST_ARCH),x86_64)
 LIB_DIRS += tcg/x86_64
@@ -63,7 +63,11 @@ Q := @
 quiet = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-all: $(BUILD)/emu
+# command-line tools (tools/NAME.c -> build/NAME), linked like emu
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
+
+all: $(BUILD)/emu $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(dir $@)
@@ -71,6 +75,10 @@ $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c -o $@ $<
 
 $(BUILD)/emu: $(MAIN_OBJ) $(LIB_OBJS)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o $(LIB_OBJS)
 	$(call quiet,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -87,7 +95,7 @@ $(BUILD)/tests/qtest/%: $(BUILD)/tests/qtest/%.o $(QTEST_LIB_OBJS)
 	$(call quiet,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-tests-build: $(BUILD)/emu $(UNIT_BINS) $(QTEST_BINS)
+tests-build: $(BUILD)/emu $(TOOL_BINS) $(UNIT_BINS) $(QTEST_BINS)
 .PHONY: tests-build
 
 # Installs missing Debian packages first (idempotent), so that a fresh

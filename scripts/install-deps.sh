@@ -4,11 +4,16 @@
 set -e
 
 # seabios and qemu-system-data: the pc machine's firmware (bios-256k.bin,
-# linuxboot_dma.bin), used at run time; cpio builds the test guest.
+# linuxboot_dma.bin), used at run time; cpio builds the test guest;
+# qemu-utils (qemu-img) is the qcow2 referee of the interop tests; mtools,
+# dosfstools, syslinux, isolinux, xorriso and fdisk build bootable test
+# disk and CD images without root.
 PKGS="build-essential pkg-config libjson-c-dev libcmocka-dev
 libpixman-1-dev libsdl2-dev libslirp-dev libpng-dev libcapstone-dev
 libfdt-dev libzstd-dev zlib1g-dev linux-libc-dev python3 socat
-seabios qemu-system-data cpio"
+seabios qemu-system-data cpio
+qemu-utils mtools dosfstools syslinux syslinux-common isolinux xorriso
+fdisk"
 
 missing=
 for p in $PKGS; do
