@@ -20,6 +20,7 @@
 #include "target/i386/cpu.h"
 #include "chardev/char.h"
 #include "monitor/monitor.h"
+#include "block/block.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -67,6 +68,14 @@ static const CmdOption cmd_options[] = {
     { "append", HAS_ARG, "cmdline", "use cmdline as kernel command line" },
     { "debugcon", HAS_ARG, "dev",
       "redirect the debug console (I/O port 0xe9) to chardev spec dev" },
+    { "drive", HAS_ARG, "[file=f][,format=f][,if=ide|virtio|none|floppy][,index=i][,media=d][,...]",
+      "add a drive (id, bus, unit, cache, aio, readonly, snapshot, discard, werror, rerror, serial: docs/user/block.md)" },
+    { "hda", HAS_ARG, "file", "use 'file' as IDE hard disk 0 image" },
+    { "hdb", HAS_ARG, "file", "use 'file' as IDE hard disk 1 image" },
+    { "hdc", HAS_ARG, "file", "use 'file' as IDE hard disk 2 image" },
+    { "hdd", HAS_ARG, "file", "use 'file' as IDE hard disk 3 image" },
+    { "cdrom", HAS_ARG, "file", "use 'file' as IDE cdrom image (cdrom is ide1 master)" },
+    { "snapshot", NO_ARG, NULL, "write to temporary files instead of disk image files" },
     { "net", HAS_ARG, "none", "network: only 'none' (no NIC) for now" },
     { "device", HAS_ARG, "driver[,prop=value][,...]",
       "add a device (-device help, -device driver,help)" },
@@ -142,6 +151,8 @@ static struct {
     StringList chardevs;
     StringList serials;
     StringList monitors;     /* opt = "monitor", "qmp", "qmp-pretty", "mon" */
+    StringList drives;       /* opt = "drive", "hda".."hdd", "cdrom" */
+    bool snapshot;
     const char *pidfile;
     const char *log_items;
     const char *log_file;
@@ -216,9 +227,9 @@ static void parse_command_line(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == 0) {
-            set_loc(NULL, NULL);
-            fatal("%s: disk images are not supported yet (no block layer "
-                  "in this version)", a);
+            /* a bare file name is the first hard disk, as in QEMU */
+            list_add(&cfg.drives, "hda", a);
+            continue;
         }
         const char *name = a + 1;
         if (name[0] == '-') {
@@ -309,6 +320,12 @@ static void parse_command_line(int argc, char **argv)
             /* as QEMU: a chardev "debugcon" and an isa-debugcon on it */
             cfg.debugcon = arg;
             list_add(&cfg.devices, "debugcon", "isa-debugcon,chardev=debugcon");
+        } else if (!strcmp(name, "drive") || !strcmp(name, "cdrom") ||
+                   (name[0] == 'h' && name[1] == 'd' && name[2] >= 'a' &&
+                    name[2] <= 'd' && !name[3])) {
+            list_add(&cfg.drives, o->name, arg);
+        } else if (!strcmp(name, "snapshot")) {
+            cfg.snapshot = true;
         } else if (!strcmp(name, "net")) {
             if (strcmp(arg, "none") != 0) {
                 fatal("only '-net none' is supported in this version "
@@ -653,6 +670,37 @@ static void create_serials(void)
         serial_hd_set(port++, chr);   /* NULL for "none" */
     }
     set_loc(NULL, NULL);
+}
+
+static void close_block_devices(void *opaque)
+{
+    bdrv_close_all();
+}
+
+/* -drive, -hda..-hdd, -cdrom: backends for the board and -device drive= */
+static void create_drives(void)
+{
+    drive_set_global_snapshot(cfg.snapshot);
+    for (int i = 0; i < cfg.drives.n; i++) {
+        const char *opt = cfg.drives.opt[i];
+        const char *val = cfg.drives.val[i];
+        Error *err = NULL;
+        BlockBackend *blk;
+        set_loc(opt, val);
+        if (!strcmp(opt, "drive")) {
+            blk = drive_new(val, IF_IDE, &err);
+        } else if (!strcmp(opt, "cdrom")) {
+            blk = drive_add_legacy(val, 2, true, &err);
+        } else {
+            blk = drive_add_legacy(val, opt[2] - 'a', false, &err);
+        }
+        if (!blk) {
+            fatal_err(err);
+        }
+    }
+    set_loc(NULL, NULL);
+    /* flush (qcow2 metadata too) and unlock the images when main returns */
+    emu_atexit(close_block_devices, NULL);
 }
 
 static void create_debugcon(void)
@@ -1002,6 +1050,8 @@ int main(int argc, char **argv)
     }
     set_loc(NULL, NULL);
 
+    /* before the monitors: a bad -drive must not print a monitor banner */
+    create_drives();
     create_chardevs();
     create_serials();
     create_monitors();
@@ -1028,6 +1078,9 @@ int main(int argc, char **argv)
 
     create_devices();
     qdev_machine_creation_done();
+    if (!drive_check_orphaned(&err)) {
+        fatal_err(err);
+    }
 
     if (cfg.qtest) {
         set_loc("qtest", cfg.qtest);

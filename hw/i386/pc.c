@@ -17,12 +17,15 @@
 #include "hw/acpi/piix4.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
+#include "hw/intc/apic.h"
+#include "hw/pci/pci.h"
 #include "hw/timer/i8254.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/char/serial.h"
 #include "hw/input/i8042.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/ioport80.h"
+#include "hw/ide.h"
 #include "hw/core/cpu.h"
 #include "system/memory.h"
 #include "system/system.h"
@@ -66,6 +69,7 @@ typedef struct PCMachine {
     IRQLine ioapic_irqs[IOAPIC_NUM_PINS];
     bool irqchip_in_kernel;
     DeviceState *rtc;
+    DeviceState *ide;           /* PIIX3 IDE at 01.1 */
     FWCfgState *fw_cfg;
 } PCMachine;
 
@@ -93,10 +97,24 @@ static void pc_gsi_handler(void *opaque, int n, int level)
     }
 }
 
-/* The master 8259's INT pin, to the first CPU (no local APIC model yet) */
+/*
+ * The master 8259's INT pin: to every CPU's LINT0 under the translator
+ * (the local APIC passes it on in virtual-wire mode, or when it is
+ * hardware-disabled); to the first CPU when the CPUs have no APIC model.
+ */
 static void pc_pic_irq_request(void *opaque, int n, int level)
 {
+    CPUState *cs;
+
     if (!first_cpu) {
+        return;
+    }
+    if (X86_CPU(first_cpu)->apic) {
+        CPU_FOREACH(cs) {
+            if (X86_CPU(cs)->apic) {
+                apic_set_pic_level(X86_CPU(cs)->apic, level);
+            }
+        }
         return;
     }
     if (level) {
@@ -110,6 +128,12 @@ static void pc_pic_irq_request(void *opaque, int n, int level)
 static int pc_pic_get_vector(void *opaque)
 {
     return pic_read_irq(opaque);
+}
+
+/* A PCI device's MSI write: a message on the APIC bus */
+static void pc_apic_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    apic_send_msi(addr, data);
 }
 
 /* A20 gate from port 0x92 and the i8042 output port (a no-op under KVM) */
@@ -252,9 +276,13 @@ static bool pc_irq_init(PCMachine *s, ISABus *isa, Error **errp)
     if (!pic) {
         return false;
     }
-    if (first_cpu) {
-        X86_CPU(first_cpu)->get_pic_vector = pc_pic_get_vector;
-        X86_CPU(first_cpu)->pic_opaque = pic;
+    /* a local APIC per CPU under the translator; each may ask for ExtINT */
+    for (CPUState *cs = first_cpu; cs; cs = cs->next) {
+        X86_CPU(cs)->get_pic_vector = pc_pic_get_vector;
+        X86_CPU(cs)->pic_opaque = pic;
+        if (!apic_new(X86_CPU(cs), errp)) {
+            return false;
+        }
     }
     ioapic = device_new(TYPE_IOAPIC, errp);
     if (!ioapic) {
@@ -268,6 +296,7 @@ static bool pc_irq_init(PCMachine *s, ISABus *isa, Error **errp)
     for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
         s->ioapic_irqs[i] = qdev_get_gpio_in(ioapic, i);
     }
+    ioapic_set_deliver(ioapic, apic_ioapic_deliver, NULL);
     return true;
 }
 
@@ -294,6 +323,71 @@ static bool pc_boot_order(const char *order, int codes[3], Error **errp)
             return false;
         }
         codes[n++] = c;
+    }
+    return true;
+}
+
+/*
+ * Hard disk types and geometry of the first two IDE disks and the BIOS
+ * translation of all four, where QEMU puts them (SeaBIOS reads 0x39).
+ */
+static void pc_cmos_init_ide(PCMachine *s)
+{
+    uint8_t types = 0, trans = 0;
+
+    for (int i = 0; i < 4; i++) {
+        IDEBus *bus = piix3_ide_get_bus(s->ide, i / 2);
+        uint32_t c, h, sec;
+        int t;
+
+        if (!ide_get_geometry(bus, i % 2, &c, &h, &sec)) {
+            continue;
+        }
+        if (c <= 1024 && h <= 16 && sec <= 63) {
+            t = 0;                      /* none */
+        } else if ((uint64_t)c * h <= 131072) {
+            t = 2;                      /* large */
+        } else {
+            t = 1;                      /* LBA */
+        }
+        trans |= t << (2 * i);
+        if (i < 2) {
+            int base = i ? 0x24 : 0x1b;
+            types |= i ? 0x0f : 0xf0;
+            rtc_set_memory(s->rtc, i ? 0x1a : 0x19, 47); /* user type */
+            rtc_set_memory(s->rtc, base, c);
+            rtc_set_memory(s->rtc, base + 1, c >> 8);
+            rtc_set_memory(s->rtc, base + 2, h);
+            rtc_set_memory(s->rtc, base + 3, 0xff);     /* no precomp */
+            rtc_set_memory(s->rtc, base + 4, 0xff);
+            rtc_set_memory(s->rtc, base + 5, 0xc0 | ((h > 8) << 3));
+            rtc_set_memory(s->rtc, base + 6, c);        /* landing zone */
+            rtc_set_memory(s->rtc, base + 7, c >> 8);
+            rtc_set_memory(s->rtc, base + 8, sec);
+        }
+    }
+    rtc_set_memory(s->rtc, CMOS_HD_TYPES, types);
+    rtc_set_memory(s->rtc, 0x39, trans);
+}
+
+/* PIIX3 IDE at 01.1 with the drives of -hda..-hdd, -cdrom, -drive if=ide */
+static bool pc_ide_init(PCMachine *s, PCIBus *pci, Error **errp)
+{
+    PCIDevice *ide = pci_create_simple(pci, PCI_DEVFN(1, 1), TYPE_PIIX3_IDE,
+                                       errp);
+
+    if (!ide) {
+        return false;
+    }
+    s->ide = &ide->qdev;
+    for (int b = 0; b < MAX_IDE_BUS; b++) {
+        for (int u = 0; u < MAX_IDE_DEVS; u++) {
+            BlockBackend *blk = drive_get(IF_IDE, b, u);
+            if (blk && !ide_create_drive(piix3_ide_get_bus(s->ide, b), u,
+                                         blk, errp)) {
+                return false;
+            }
+        }
     }
     return true;
 }
@@ -332,7 +426,7 @@ static bool pc_cmos_init(MachineState *ms, PCMachine *s, Error **errp)
     rtc_set_memory(rtc, CMOS_BOOT_DEV3, boot[2] << 4);
 
     rtc_set_memory(rtc, CMOS_FLOPPY_TYPES, 0);
-    rtc_set_memory(rtc, CMOS_HD_TYPES, 0);
+    pc_cmos_init_ide(s);
     /* FPU present, PS/2 mouse present, no floppy */
     rtc_set_memory(rtc, CMOS_EQUIPMENT, 0x06);
     return true;
@@ -439,6 +533,13 @@ static bool pc_init(MachineState *ms, Error **errp)
         return false;
     }
     if (!pc_irq_init(s, isa, errp)) {
+        return false;
+    }
+    if (!s->irqchip_in_kernel) {
+        /* MSIs from PCI devices go to the local APICs */
+        pci_set_msi_handler(pci, pc_apic_msi, s);
+    }
+    if (!pc_ide_init(s, pci, errp)) {
         return false;
     }
     /* PIIX4 power management at 01.3: PM timer, SCI, power button, S5 */

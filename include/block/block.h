@@ -84,7 +84,8 @@ BlockInterfaceType blk_interface(const BlockBackend *blk);
 BlockBackend *blk_new_open(const char *filename, const char *fmt, int flags,
                            Error **errp);
 void blk_unref(BlockBackend *blk);
-/* A device claims the backend (one device per backend) */
+/* A device claims the backend (one device per backend); dev is the
+ * DeviceState (info block shows its path as "Attached to") */
 bool blk_attach_dev(BlockBackend *blk, void *dev, Error **errp);
 void blk_detach_dev(BlockBackend *blk);
 void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
@@ -100,6 +101,10 @@ BlockAcctStats *blk_get_stats(BlockBackend *blk);
 BlockDriverState *blk_bs(BlockBackend *blk);
 BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read,
                                       int error);
+/* Carry out an action: BLOCK_IO_ERROR event, and for STOP the VM stops
+ * (RUN_STATE_IO_ERROR); the device then retries or reports as it does */
+void blk_error_action(BlockBackend *blk, BlockErrorAction action,
+                      bool is_read, int error);
 
 /* ---- Media (monitor change/eject) ---- */
 bool blk_eject(BlockBackend *blk, bool force, Error **errp);

@@ -171,6 +171,8 @@ struct BlockDriverState {
     int64_t total_bytes;        /* guest-visible size, kept by the core */
     EmuMutex lock;              /* see the model above */
     int refcnt;
+    /* the format was guessed (raw: writes to block 0 are restricted) */
+    bool probed;
 };
 
 /* Register a driver (called from a constructor in each driver file) */

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "target/i386/tcg/translate.h"
 #include "exec/cputlb.h"
+#include "hw/intc/apic.h"
 
 /*
  * Leaf 1 EDX of a Pentium Pro class CPU: what every x86-64 model has.
@@ -190,8 +191,13 @@ void x86_cpu_reset_state(X86CPU *cpu)
 static void x86_cpu_reset(CPUState *cs)
 {
     X86CPU *cpu = X86_CPU(cs);
+    uint64_t old_apic_base = cpu->env.apic_base;
 
     x86_cpu_reset_state(cpu);
+    if (cpu->apic) {
+        /* the APIC page moves back to its power-on base */
+        apic_base_changed(cpu->apic, old_apic_base);
+    }
     /* the translator's lazy flags and cached translations */
     cpu->env.cc_op = CC_OP_EFLAGS;
     cpu->env.cc_src = 0;
@@ -201,6 +207,80 @@ static void x86_cpu_reset(CPUState *cs)
         tlb_flush(cs);
     }
     cs->halted = cpu->env.smp_index != 0;
+}
+
+void x86_cpu_do_init(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    CPUX86State *saved = emu_malloc(sizeof(*env));
+
+    memcpy(saved, env, sizeof(*env));
+    x86_cpu_reset_state(cpu);
+    /* INIT keeps the MSRs, the x87/SSE state and the TSC (SDM 9.1) */
+    env->star = saved->star;
+    env->lstar = saved->lstar;
+    env->cstar = saved->cstar;
+    env->fmask = saved->fmask;
+    env->kernelgsbase = saved->kernelgsbase;
+    env->sysenter_cs = saved->sysenter_cs;
+    env->sysenter_esp = saved->sysenter_esp;
+    env->sysenter_eip = saved->sysenter_eip;
+    env->tsc_aux = saved->tsc_aux;
+    env->tsc_adjust = saved->tsc_adjust;
+    env->apic_base = saved->apic_base;
+    env->pat = saved->pat;
+    env->misc_enable = saved->misc_enable;
+    env->mtrr_deftype = saved->mtrr_deftype;
+    memcpy(env->mtrr_fixed, saved->mtrr_fixed, sizeof(env->mtrr_fixed));
+    memcpy(env->mtrr_var_base, saved->mtrr_var_base,
+           sizeof(env->mtrr_var_base));
+    memcpy(env->mtrr_var_mask, saved->mtrr_var_mask,
+           sizeof(env->mtrr_var_mask));
+    env->system_time_msr = saved->system_time_msr;
+    env->wall_clock_msr = saved->wall_clock_msr;
+    memcpy(&env->xsave, &saved->xsave, sizeof(env->xsave));
+    env->xcr0 = saved->xcr0;
+    memcpy(env->fpregs, saved->fpregs, sizeof(env->fpregs));
+    env->fpstt = saved->fpstt;
+    env->fpus = saved->fpus;
+    env->fpuc = saved->fpuc;
+    memcpy(env->fptags, saved->fptags, sizeof(env->fptags));
+    memcpy(env->xmm_regs, saved->xmm_regs, sizeof(env->xmm_regs));
+    env->mxcsr = saved->mxcsr;
+    env->a20_mask = saved->a20_mask;
+    env->tsc_offset = saved->tsc_offset;
+    free(saved);
+
+    env->cc_op = CC_OP_EFLAGS;
+    env->cc_src = 0;
+    env->excp_delivering = 0;
+    if (cpu->parent.tlb) {
+        tlb_flush(&cpu->parent);
+    }
+    if (cpu->apic) {
+        apic_take_init(cpu->apic);
+    }
+    /* the BSP restarts at the reset vector; an AP waits for a SIPI */
+    cpu->parent.halted = cpu->apic ? apic_waiting_for_sipi(cpu->apic) :
+                         !(env->apic_base & MSR_IA32_APICBASE_BSP);
+    env->mp_state = cpu->parent.halted ? 1 : 0;
+}
+
+bool x86_cpu_do_sipi(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    uint8_t vector;
+
+    if (!cpu->apic || !apic_take_sipi(cpu->apic, &vector)) {
+        return false;
+    }
+    env->segs[R_CS].selector = (uint32_t)vector << 8;
+    env->segs[R_CS].base = (uint64_t)vector << 12;
+    env->segs[R_CS].limit = 0xffff;
+    env->rip = 0;
+    env->mp_state = 0;
+    cpu->parent.halted = false;
+    return true;
 }
 
 static void x86_cpu_reset_handler(void *opaque)
@@ -407,7 +487,15 @@ void x86_cpu_dump_state(CPUState *cs, FILE *f, int flags)
     fprintf(f, "EFER=%016" PRIx64 "\n", env->efer);
     if (flags & CPU_DUMP_FPU) {
         const X86FXSave *fx = &env->xsave.legacy;
-        unsigned top = (fx->fsw >> 11) & 7;
+        X86FXSave tcg_fx;
+        unsigned top;
+
+        if (!kvm_enabled()) {
+            /* the translator keeps its own x87/SSE state (fpu_helper.c) */
+            x86_fpu_get_fxsave(env, &tcg_fx);
+            fx = &tcg_fx;
+        }
+        top = (fx->fsw >> 11) & 7;
         /* the abridged FXSAVE tag: one "valid" bit per register, as QEMU */
         uint8_t ftw = fx->ftw;
         fprintf(f, "FCW=%04x FSW=%04x [ST=%u] FTW=%02x MXCSR=%08x\n",

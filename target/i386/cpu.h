@@ -81,6 +81,7 @@ enum {
 #define MSR_IA32_APICBASE_BASE      0xfffff000ull
 #define MSR_IA32_FEATURE_CONTROL    0x3a
 #define MSR_IA32_TSC_ADJUST         0x3b
+#define MSR_IA32_TSCDEADLINE        0x6e0
 #define MSR_IA32_SYSENTER_CS        0x174
 #define MSR_IA32_SYSENTER_ESP       0x175
 #define MSR_IA32_SYSENTER_EIP       0x176
@@ -342,7 +343,20 @@ typedef struct X86CPU {
      */
     int (*get_pic_vector)(void *opaque);
     void *pic_opaque;
+    /*
+     * The local APIC under the translator (hw/intc/apic.h); NULL under
+     * KVM (in-kernel APIC) and for CPUs without one.
+     */
+    struct APICState *apic;
 } X86CPU;
+
+/*
+ * interrupt_request bits of the x86 CPU under the translator, raised by
+ * the local APIC (hw/intc/apic.c) and taken in exec_interrupt.
+ */
+#define CPU_INTERRUPT_NMI   CPU_INTERRUPT_TGT_EXT_0
+#define CPU_INTERRUPT_INIT  CPU_INTERRUPT_TGT_INT_0
+#define CPU_INTERRUPT_SIPI  CPU_INTERRUPT_TGT_INT_1
 
 CPU_CHECK_LAYOUT(X86CPU, neg, env);
 
@@ -364,6 +378,14 @@ void x86_cpu_list(FILE *f);
 CPUState *x86_cpu_new(const char *model, int index, Error **errp);
 /* Put the CPU in its power-on state (SDM vol. 3, "Processor state after reset") */
 void x86_cpu_reset_state(X86CPU *cpu);
+/*
+ * An INIT reached the CPU (translator): registers to their reset values,
+ * MSRs and x87/SSE state kept, the APIC reset; an AP then waits for a
+ * SIPI (halted), the BSP restarts at the reset vector.
+ */
+void x86_cpu_do_init(X86CPU *cpu);
+/* A SIPI: start a CPU waiting for one at vector << 12 in real mode */
+bool x86_cpu_do_sipi(X86CPU *cpu);
 /* Leaf 1 EAX from the model's family/model/stepping */
 uint32_t x86_cpu_signature(const X86CPUModel *m);
 /* dump_state flag: include FPU/SSE registers ("info registers -a" style) */

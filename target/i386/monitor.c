@@ -1,6 +1,6 @@
 /*
  * Monitor commands about guest CPUs and their memory: info registers,
- * info cpus / query-cpus-fast, x, xp, gpa2hva.
+ * info cpus / query-cpus-fast, x, xp, gpa2hva, info tlb, info mem.
  */
 #include "emu/osdep.h"
 #include "hw/boards.h"
@@ -367,6 +367,231 @@ static json_object *cmd_gpa2hva(Monitor *mon, json_object *args,
     return NULL;
 }
 
+/* ---- info tlb / info mem: the guest's page tables ---- */
+
+#define PTE_P    0x001ull
+#define PTE_RW   0x002ull
+#define PTE_US   0x004ull
+#define PTE_PWT  0x008ull
+#define PTE_PCD  0x010ull
+#define PTE_A    0x020ull
+#define PTE_D    0x040ull
+#define PTE_PS   0x080ull
+#define PTE_G    0x100ull
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+
+/*
+ * At most this many entries are read per command: a guest's tables may
+ * point back at themselves, which would otherwise make a walk of 2^36
+ * entries (and as many lines).
+ */
+#define PT_WALK_BUDGET (1u << 21)
+
+typedef struct PTWalk {
+    Monitor *mon;
+    CPUX86State *env;
+    bool tlb;               /* info tlb: every leaf; info mem: ranges */
+    bool wide;              /* 8-byte entries (PAE, long mode) */
+    unsigned budget;        /* entries still allowed */
+    /* info mem: the range being merged (prot 0: none) */
+    uint64_t start;
+    uint64_t prot;
+} PTWalk;
+
+static bool pt_read(PTWalk *w, uint64_t pa, uint64_t *e)
+{
+    uint8_t b[8] = { 0 };
+
+    if (w->budget == 0) {
+        return false;
+    }
+    w->budget--;
+    if (address_space_read(&address_space_memory, pa, b, w->wide ? 8 : 4) !=
+        MEMTX_OK) {
+        memset(b, 0, sizeof(b));        /* no memory there: not present */
+    }
+    *e = 0;
+    for (int i = w->wide ? 7 : 3; i >= 0; i--) {
+        *e = (*e << 8) | b[i];
+    }
+    return true;
+}
+
+/* Linear addresses in long mode are printed sign-extended from bit 47 */
+static uint64_t pt_canonical(PTWalk *w, uint64_t va)
+{
+    if (w->env->efer & MSR_EFER_LMA) {
+        return (uint64_t)((int64_t)(va << 16) >> 16);
+    }
+    return va;
+}
+
+/* info mem: the protection changes at linear address va */
+static void pt_mem_change(PTWalk *w, uint64_t va, uint64_t prot)
+{
+    if (prot == w->prot) {
+        return;
+    }
+    if (w->prot) {
+        monitor_printf(w->mon, "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64
+                       " %c%c%c\n", pt_canonical(w, w->start),
+                       pt_canonical(w, va), va - w->start,
+                       (w->prot & PTE_US) ? 'u' : '-', 'r',
+                       (w->prot & PTE_RW) ? 'w' : '-');
+    }
+    w->start = va;
+    w->prot = prot;
+}
+
+/* A leaf: a page of size bytes at va; prot the US/RW bits of the path */
+static void pt_leaf(PTWalk *w, uint64_t va, uint64_t pte, uint64_t size,
+                    uint64_t prot)
+{
+    uint64_t pa;
+
+    if (!w->tlb) {
+        pt_mem_change(w, va, prot | PTE_P);
+        return;
+    }
+    if (w->wide) {
+        pa = pte & PTE_ADDR & ~(size - 1);
+    } else {
+        pa = pte & 0xfffff000u & ~(size - 1);
+    }
+    monitor_printf(w->mon, "%016" PRIx64 ": %016" PRIx64
+                   " %c%c%c%c%c%c%c%c%c\n", pt_canonical(w, va), pa,
+                   (w->wide && (pte & PTE_NX)) ? 'X' : '-',
+                   (pte & PTE_G) ? 'G' : '-',
+                   size > 4096 ? 'P' : '-',
+                   (pte & PTE_D) ? 'D' : '-',
+                   (pte & PTE_A) ? 'A' : '-',
+                   (pte & PTE_PCD) ? 'C' : '-',
+                   (pte & PTE_PWT) ? 'T' : '-',
+                   (pte & PTE_US) ? 'U' : '-',
+                   (pte & PTE_RW) ? 'W' : '-');
+}
+
+/*
+ * The table at physical address table, level levels above the pages (1:
+ * a page table), mapping linear addresses from va; prot: the US/RW bits
+ * of the entries above.  Large pages at level 2 (with PSE or 8-byte
+ * entries) and at level 3 of 4-level tables.
+ */
+static void pt_table(PTWalk *w, uint64_t table, int level, uint64_t va,
+                     uint64_t prot, bool four_level)
+{
+    unsigned bits = w->wide ? 9 : 10, n = 1u << bits;
+    unsigned shift = 12 + bits * (level - 1);
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t e, eva = va + ((uint64_t)i << shift), eprot;
+
+        if (!pt_read(w, table + (uint64_t)i * (w->wide ? 8 : 4), &e)) {
+            return;
+        }
+        if (!(e & PTE_P)) {
+            if (!w->tlb) {
+                pt_mem_change(w, eva, 0);
+            }
+            continue;
+        }
+        eprot = prot & (e & (PTE_US | PTE_RW));
+        if (level == 1 ||
+            ((e & PTE_PS) &&
+             ((level == 2 && (w->wide || (w->env->cr[4] & CR4_PSE_MASK))) ||
+              (level == 3 && four_level)))) {
+            pt_leaf(w, eva, e, 1ull << shift, eprot);
+        } else {
+            pt_table(w, e & (w->wide ? PTE_ADDR : 0xfffff000u), level - 1,
+                     eva, eprot, four_level);
+        }
+    }
+}
+
+static void pt_walk(PTWalk *w)
+{
+    CPUX86State *env = w->env;
+    uint64_t all = PTE_US | PTE_RW;
+
+    w->budget = PT_WALK_BUDGET;
+    w->start = 0;
+    w->prot = 0;
+    if (env->efer & MSR_EFER_LMA) {
+        w->wide = true;
+        pt_table(w, env->cr[3] & PTE_ADDR, 4, 0, all, true);
+        if (!w->tlb) {
+            pt_mem_change(w, 1ull << 48, 0);
+        }
+    } else if (env->cr[4] & CR4_PAE_MASK) {
+        uint64_t pdpt = env->cr[3] & 0xffffffe0u;
+
+        w->wide = true;
+        for (unsigned i = 0; i < 4; i++) {
+            uint64_t e;
+
+            if (!pt_read(w, pdpt + i * 8, &e)) {
+                break;
+            }
+            if (!(e & PTE_P)) {
+                if (!w->tlb) {
+                    pt_mem_change(w, (uint64_t)i << 30, 0);
+                }
+                continue;
+            }
+            /* PAE PDPTEs carry no US/RW bits */
+            pt_table(w, e & PTE_ADDR, 2, (uint64_t)i << 30, all, false);
+        }
+        if (!w->tlb) {
+            pt_mem_change(w, 1ull << 32, 0);
+        }
+    } else {
+        w->wide = false;
+        pt_table(w, env->cr[3] & 0xfffff000u, 2, 0, all, false);
+        if (!w->tlb) {
+            pt_mem_change(w, 1ull << 32, 0);
+        }
+    }
+    if (w->budget == 0) {
+        monitor_printf(w->mon, "(stopped after %u page table entries)\n",
+                       PT_WALK_BUDGET);
+    }
+}
+
+static json_object *page_tables(Monitor *mon, bool tlb, Error **errp)
+{
+    CPUState *cs = monitor_cpu(mon, errp);
+    PTWalk w = { .mon = mon, .tlb = tlb };
+
+    if (!cs) {
+        return NULL;
+    }
+    if (cs->cc != &x86_cpu_class) {
+        error_setg(errp, "not an x86 CPU");
+        return NULL;
+    }
+    cpu_synchronize(cs);
+    w.env = &X86_CPU(cs)->env;
+    if (!(w.env->cr[0] & CR0_PG_MASK)) {
+        monitor_printf(mon, "PG disabled\n");
+        return NULL;
+    }
+    pt_walk(&w);
+    return NULL;
+}
+
+static json_object *cmd_info_tlb(Monitor *mon, json_object *args,
+                                 Error **errp)
+{
+    return page_tables(mon, true, errp);
+}
+
+static json_object *cmd_info_mem(Monitor *mon, json_object *args,
+                                 Error **errp)
+{
+    return page_tables(mon, false, errp);
+}
+
 static const MonitorCommand x86_cpu_commands[] = {
     {
         .hmp_name = "info registers",
@@ -399,6 +624,14 @@ static const MonitorCommand x86_cpu_commands[] = {
         .help = "print the host virtual address corresponding to a guest "
                 "physical address",
         .handler = cmd_gpa2hva,
+    }, {
+        .hmp_name = "info tlb",
+        .help = "show virtual to physical memory mappings",
+        .handler = cmd_info_tlb,
+    }, {
+        .hmp_name = "info mem",
+        .help = "show the active virtual memory mappings",
+        .handler = cmd_info_mem,
     },
     { .handler = NULL },
 };

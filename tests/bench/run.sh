@@ -54,6 +54,17 @@ fi
 echo "bench: $("$qemu_path" --version | head -n 1)"
 echo "bench: guest $(sed -n 's/^kernel=//p' "$build/guest/stamp"), $runs runs each, timeout ${timeout}s per run"
 
+# emu-img convert vs qemu-img convert: its own small table (emu-img-bench.py)
+if command -v qemu-img >/dev/null 2>&1; then
+    python3 "$here/emu-img-bench.py" --emu-img "$build/emu-img" \
+        --qemu-img "$(command -v qemu-img)" --runs "$runs" \
+        --out "$build/bench" ||
+        echo "bench: emu-img rows: the qemu-img reference failed"
+    echo
+else
+    echo "bench: emu-img rows skipped: no qemu-img (apt-get install qemu-utils)"
+fi
+
 set --
 for a in $accels; do
     set -- "$@" --accel "$a"

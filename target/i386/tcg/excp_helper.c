@@ -4,6 +4,7 @@
 #include "exec/cputlb.h"
 #include "system/runstate.h"
 #include "target/i386/tcg/translate.h"
+#include "hw/intc/apic.h"
 
 #define EFLAGS_TF   0x100u
 #define EFLAGS_IF   0x200u
@@ -167,8 +168,15 @@ static void deliver_prot(CPUX86State *env, int vec, bool is_int, bool has_err,
     ghi = ld32(env, env->idt.base + vec * 8 + 4);
     type = (ghi >> 8) & 0x1f;       /* S and type */
     if (type == 5) {
-        emu_log_mask(LOG_UNIMP, "x86: task gate for vector %d\n", vec);
-        fault(env, EXCP0D_GPF, vec * 8 + 2 + ext);
+        /* a task gate: the handler is a task (#DF handlers, mostly) */
+        if (is_int && ((ghi & DESC_DPL_MASK) >> DESC_DPL_SHIFT) < cpl) {
+            fault(env, EXCP0D_GPF, vec * 8 + 2);
+        }
+        if (!(ghi & DESC_P_MASK)) {
+            fault(env, EXCP0B_NOSEG, vec * 8 + 2 + ext);
+        }
+        x86_task_switch(env, glo >> 16, X86_TS_INT, next_ip, has_err, err, 0);
+        return;
     }
     if (type != 6 && type != 7 && type != 14 && type != 15) {
         fault(env, EXCP0D_GPF, vec * 8 + 2 + ext);
@@ -361,16 +369,31 @@ void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
 
 bool x86_tcg_has_work(CPUState *cs)
 {
-    CPUX86State *env = cs->env_ptr;
+    X86CPU *cpu = X86_CPU(cs);
+    CPUX86State *env = &cpu->env;
+    int req = __atomic_load_n(&cs->interrupt_request, __ATOMIC_RELAXED);
 
-    return (__atomic_load_n(&cs->interrupt_request, __ATOMIC_RELAXED) &
-            CPU_INTERRUPT_HARD) && (env->rflags & EFLAGS_IF);
+    if (req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
+        return true;
+    }
+    /* an AP in wait-for-SIPI ignores everything else */
+    if (cpu->apic && apic_waiting_for_sipi(cpu->apic)) {
+        return false;
+    }
+    if (req & CPU_INTERRUPT_NMI) {
+        return true;
+    }
+    return (req & CPU_INTERRUPT_HARD) && (env->rflags & EFLAGS_IF);
 }
 
 /*
  * Between TBs, so env->rip is the next insn: the return address.  Not an
  * int n: no gate DPL check, EXT set in the error code of a fault the
- * delivery raises.
+ * delivery raises.  INIT and SIPI come first (they may stop or start
+ * the CPU), then NMI, then maskable interrupts: from the local APIC
+ * (which asks the 8259 for ExtINT), or straight from the 8259 when the
+ * CPU has no APIC model.  NMIs are not blocked until the next iret (the
+ * translator's iret does not track NMI blocking yet).
  */
 bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
 {
@@ -378,13 +401,44 @@ bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
     CPUX86State *env = &cpu->env;
     int vec;
 
+    if (interrupt_request & CPU_INTERRUPT_INIT) {
+        /* a SIPI sent right after the INIT stays pending for later */
+        cpu_reset_interrupt(cs, CPU_INTERRUPT_INIT);
+        x86_cpu_do_init(cpu);
+        if (cs->halted) {
+            cs->exception_index = EXCP_HALTED;
+        }
+        return true;
+    }
+    if (interrupt_request & CPU_INTERRUPT_SIPI) {
+        cpu_reset_interrupt(cs, CPU_INTERRUPT_SIPI);
+        if (x86_cpu_do_sipi(cpu)) {
+            return true;
+        }
+    }
+    if (cpu->apic && apic_waiting_for_sipi(cpu->apic)) {
+        cs->halted = true;
+        cs->exception_index = EXCP_HALTED;
+        return true;
+    }
+    if ((interrupt_request & CPU_INTERRUPT_NMI) && !env->interrupt_shadow) {
+        cpu_reset_interrupt(cs, CPU_INTERRUPT_NMI);
+        cs->halted = false;
+        deliver(env, 2, false, false, 0, env->rip, 0);
+        return true;
+    }
     if (!(interrupt_request & CPU_INTERRUPT_HARD) ||
-        !(env->rflags & EFLAGS_IF) || env->interrupt_shadow ||
-        !cpu->get_pic_vector) {
+        !(env->rflags & EFLAGS_IF) || env->interrupt_shadow) {
         return false;
     }
     /* the acknowledge may lower the line (and the request) itself */
-    vec = cpu->get_pic_vector(cpu->pic_opaque);
+    if (cpu->apic) {
+        vec = apic_get_interrupt(cpu->apic);
+    } else if (cpu->get_pic_vector) {
+        vec = cpu->get_pic_vector(cpu->pic_opaque);
+    } else {
+        return false;
+    }
     if (vec < 0 || vec > 255) {
         return false;
     }
@@ -392,6 +446,26 @@ bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
     deliver(env, vec, false, false, 0, env->rip, 0);
     return true;
 }
+
+/*
+ * pause (rep nop), rip already at the next insn: with several vCPUs on
+ * the round-robin thread, end this one's turn, as a spin-wait loop can
+ * only be waiting for another vCPU (QEMU does the same); alone, just
+ * leave the TB.
+ */
+static void EMU_NORETURN helper_pause(void *env)
+{
+    CPUState *cs = env_cpu(env);
+
+    cs->exception_index = first_cpu && first_cpu->next ? EXCP_YIELD : -1;
+    cpu_loop_exit(cs);
+}
+
+const TCGHelperInfo x86_helper_pause = {
+    .func = (void *)helper_pause, .name = "pause",
+    .flags = TCG_CALL_NO_WG, .ret = TCG_CALL_VOID, .nargs = 1,
+    .args = { TCG_CALL_PTR },
+};
 
 /*
  * CPUClass do_interrupt: a fault or trap raised by the translator or a

@@ -1,4 +1,4 @@
-/* x86 translator: the page walk behind the softmmu TLB (2-level/PSE, PAE, 4-level; A/D bits; NX; #PF). */
+/* x86 translator: the page walk behind the softmmu TLB (2-level/PSE, PAE, 4-level; A/D bits; NX; SMEP; #PF). */
 #include "emu/osdep.h"
 #include "emu/log.h"
 #include "exec/cputlb.h"
@@ -19,6 +19,9 @@
 #define PF_U    4u
 #define PF_RSVD 8u
 #define PF_I    16u
+
+/* CR4.SMEP: no instruction fetch at CPL < 3 from a user page */
+#define X86_CR4_SMEP (1u << 20)
 
 int x86_tcg_mmu_index(CPUState *cs, bool ifetch)
 {
@@ -70,13 +73,14 @@ static bool walk(CPUX86State *env, AddressSpace *as, uint64_t addr,
 {
     bool write = type == MMU_DATA_STORE, fetch = type == MMU_INST_FETCH;
     bool nxe = env->efer & MSR_EFER_NXE;
+    bool smep = !user && (env->cr[4] & X86_CR4_SMEP);
     uint64_t rsvd_nx = nxe ? 0 : PG_NX;
     Walk w = { .as = as, .user_ok = true, .write_ok = true };
     uint64_t ea[4], e[4], base;
     int levels, n = 0, shift;
 
     *err = (write ? PF_W : 0) | (user ? PF_U : 0) |
-           (fetch && nxe ? PF_I : 0);
+           (fetch && (nxe || (env->cr[4] & X86_CR4_SMEP)) ? PF_I : 0);
     if (env->efer & MSR_EFER_LMA) {
         levels = 4;
         w.wide = true;
@@ -147,14 +151,14 @@ static bool walk(CPUX86State *env, AddressSpace *as, uint64_t addr,
     if (write && !w.write_ok && (user || (env->cr[0] & CR0_WP_MASK))) {
         return false;
     }
-    if (fetch && nxe && w.nx) {
+    if (fetch && ((nxe && w.nx) || (smep && w.user_ok))) {
         return false;
     }
     for (int i = 0; i < n; i++) {
         pte_use(&w, ea[i], &e[i], i == n - 1, write);
     }
     *prot = PAGE_READ;
-    if (!(nxe && w.nx)) {
+    if (!(nxe && w.nx) && !(smep && w.user_ok)) {
         *prot |= PAGE_EXEC;
     }
     /*

@@ -4,6 +4,7 @@
 #include "emu/timer.h"
 #include "exec/cputlb.h"
 #include "target/i386/tcg/translate.h"
+#include "hw/intc/apic.h"
 
 void EMU_NORETURN x86_raise_exception_err(CPUX86State *env, int excp,
                                           uint32_t err, uintptr_t ra)
@@ -28,8 +29,9 @@ static void EMU_NORETURN helper_raise_err(void *envp, uint32_t excp,
 /*
  * What the translator implements, by feature word.  The model's bits are
  * ANDed with these, so a guest never sees a feature that would #UD: no
- * x87/MMX/SSE/FXSR (not translated yet), no SEP/SYSCALL, no CLFLUSH, no
- * PSE36, and no APIC (the pc machine has no local APIC under TCG yet).
+ * x87/MMX/SSE/FXSR (not translated yet), no CLFLUSH, no
+ * PSE36; APIC and TSC-deadline are added in leaf 1 when the CPU has a
+ * local APIC model (hw/intc/apic.c).
  * MTRR/PAT/MCA are there because their MSRs are stored (SeaBIOS programs
  * the MTRRs when CPUID says so); PSE/PAE/PGE/NX/LM describe the paging
  * and long mode mmu_helper.c provides.
@@ -38,9 +40,9 @@ static void EMU_NORETURN helper_raise_err(void *envp, uint32_t excp,
 #define TCG_FEAT_EDX (CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
                       CPUID_MCE | CPUID_CX8 | CPUID_MTRR | \
                       CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT | \
-                      CPUID_DE)
+                      CPUID_DE | CPUID_SEP)
 #define TCG_FEAT_ECX (CPUID_EXT_CX16 | CPUID_EXT_POPCNT | CPUID_EXT_MOVBE)
-#define TCG_FEAT_EXT2_EDX (CPUID_EXT2_NX | CPUID_EXT2_LM)
+#define TCG_FEAT_EXT2_EDX (CPUID_EXT2_NX | CPUID_EXT2_LM | CPUID_EXT2_SYSCALL)
 #define TCG_FEAT_EXT3_ECX (CPUID_EXT3_LAHF_LM | CPUID_EXT3_ABM)
 
 static uint32_t str4(const char *s, size_t len, size_t off)
@@ -79,6 +81,13 @@ void x86_cpuid(CPUX86State *env, uint32_t fn, uint32_t idx, uint32_t *a,
         *b = (env->apic_id << 24) | (1u << 16) | (8u << 8);
         *c = m->features_ecx & TCG_FEAT_ECX;
         *d = m->features_edx & TCG_FEAT_EDX;
+        /* the local APIC model: CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN */
+        if (container_of(env, X86CPU, env)->apic) {
+            if (env->apic_base & MSR_IA32_APICBASE_ENABLE) {
+                *d |= m->features_edx & CPUID_APIC;
+            }
+            *c |= CPUID_EXT_TSC_DEADLINE;
+        }
         break;
     case 0x80000000:
         *a = m->xlevel < 0x80000008 ? m->xlevel : 0x80000008;
@@ -197,11 +206,47 @@ static bool msr_access(CPUX86State *env, uint32_t msr, uint64_t *val,
             return false;
         }
         if (write) {
+            uint64_t old = env->apic_base;
+            APICState *apic = container_of(env, X86CPU, env)->apic;
+
             env->apic_base = (v & ~(uint64_t)MSR_IA32_APICBASE_BSP) |
                              (env->apic_base & MSR_IA32_APICBASE_BSP);
+            if (apic && old != env->apic_base) {
+                /* the APIC is device state: under the global lock */
+                bool locked = bql_locked();
+
+                if (!locked) {
+                    bql_lock();
+                }
+                apic_base_changed(apic, old);
+                if (!locked) {
+                    bql_unlock();
+                }
+            }
         }
         v = env->apic_base;
         break;
+    case MSR_IA32_TSCDEADLINE: {
+        APICState *apic = container_of(env, X86CPU, env)->apic;
+        bool locked;
+
+        if (!apic) {
+            return false;
+        }
+        locked = bql_locked();
+        if (!locked) {
+            bql_lock();
+        }
+        if (write) {
+            apic_set_tsc_deadline(apic, v);
+        } else {
+            v = apic_get_tsc_deadline(apic);
+        }
+        if (!locked) {
+            bql_unlock();
+        }
+        break;
+    }
     case MSR_IA32_TSC_ADJUST:
         p = &env->tsc_adjust;
         break;
@@ -216,6 +261,18 @@ static bool msr_access(CPUX86State *env, uint32_t msr, uint64_t *val,
         break;
     case MSR_IA32_MISC_ENABLE:
         p = &env->misc_enable;
+        break;
+    case 0x179: /* IA32_MCG_CAP: CPUID says MCA; no banks, no MCG_CTL */
+        if (write) {
+            return false;
+        }
+        v = 0;
+        break;
+    case 0x17a: /* IA32_MCG_STATUS: no machine check in progress, ever */
+        if (write && v) {
+            return false;
+        }
+        v = 0;
         break;
     case MSR_MTRRcap:
         if (write) {
@@ -329,9 +386,16 @@ static void helper_wrmsr(void *envp)
 
 /* ---- Control registers ---- */
 
-#define CR4_KNOWN (CR4_VME_MASK | CR4_PVI_MASK | CR4_TSD_MASK | CR4_DE_MASK | \
+/*
+ * The CR4 bits the translator honours; the rest #GP.  VME/PVI are not
+ * implemented (CPUID does not advertise VME), so setting them faults.
+ * SMEP (bit 20) is implemented by mmu_helper.c's walk.
+ */
+#define CR4_SMEP_BIT (1u << 20)
+#define CR4_KNOWN (CR4_TSD_MASK | CR4_DE_MASK | \
                    CR4_PSE_MASK | CR4_PAE_MASK | CR4_MCE_MASK | \
-                   CR4_PGE_MASK | CR4_PCE_MASK)
+                   CR4_PGE_MASK | CR4_PCE_MASK | CR4_OSFXSR_MASK | \
+                   CR4_OSXMMEXCPT_MASK | CR4_SMEP_BIT)
 
 void x86_write_cr0(CPUX86State *env, uint64_t v, uintptr_t ra)
 {
@@ -390,7 +454,8 @@ static void helper_write_cr(void *envp, uint32_t n, uint64_t v)
             ((env->efer & MSR_EFER_LMA) && !(v & CR4_PAE_MASK))) {
             x86_raise_exception_err(env, EXCP0D_GPF, 0, ra);
         }
-        if ((env->cr[4] ^ v) & (CR4_PSE_MASK | CR4_PAE_MASK | CR4_PGE_MASK)) {
+        if ((env->cr[4] ^ v) & (CR4_PSE_MASK | CR4_PAE_MASK | CR4_PGE_MASK |
+                                CR4_SMEP_BIT)) {
             tlb_flush(env_cpu(env));
         }
         env->cr[4] = v;

@@ -683,6 +683,12 @@ static void gen_NOP(DisasContext *s, X86DecodedInsn *d)
 static void gen_XCHG_AX(DisasContext *s, X86DecodedInsn *d)
 {
     if (d->op[0].reg == R_EAX) {
+        if (s->prefix & PREFIX_REPZ) {
+            /* pause: a spin-wait; let the other vCPUs run */
+            gen_update_rip(s, s->pc);
+            tcg_gen_call1(&x86_helper_pause, NULL, tcgv_ptr_temp(cpu_env));
+            s->base.is_jmp = DISAS_NORETURN;
+        }
         return;
     }
     gen_XCHG(s, d);
@@ -1214,6 +1220,10 @@ static void gen_SAHF(DisasContext *s, X86DecodedInsn *d)
 
 enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
 
+static bool io_restricted(DisasContext *s);
+static void gen_check_iopl(DisasContext *s);
+static void gen_int_vm86(DisasContext *s, int vec, bool iopl);
+
 static void gen_string_addr(DisasContext *s, TCGv_i64 dst, int reg, int seg)
 {
     gen_lea_seg(s, dst, cpu_regs[reg], seg);
@@ -1287,7 +1297,8 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
         /* the port read first: a faulting store then repeats it */
         gen_update_rip(s, s->pc_start);
         tcg_gen_ext16u_i64(s->T1, cpu_regs[R_EDX]);
-        tcg_gen_call3(&x86_helper_in, tcgv_i64_temp(s->T0),
+        tcg_gen_call3(io_restricted(s) ? &x86_helper_in_prot : &x86_helper_in,
+                      tcgv_i64_temp(s->T0),
                       tcgv_ptr_temp(cpu_env),
                       tcgv_i32_temp(tcg_constant_i32(ot)),
                       tcgv_i64_temp(s->T1));
@@ -1300,7 +1311,9 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
         gen_string_addr(s, s->A0, R_ESI, srcseg);
         gen_ld(s, s->T0, s->A0, ot);
         tcg_gen_ext16u_i64(s->T1, cpu_regs[R_EDX]);
-        tcg_gen_call4(&x86_helper_out, NULL, tcgv_ptr_temp(cpu_env),
+        tcg_gen_call4(io_restricted(s) ? &x86_helper_out_prot
+                                       : &x86_helper_out,
+                      NULL, tcgv_ptr_temp(cpu_env),
                       tcgv_i32_temp(tcg_constant_i32(ot)),
                       tcgv_i64_temp(s->T1), tcgv_i64_temp(s->T0));
         gen_string_step(s, R_ESI, delta);
@@ -1339,16 +1352,6 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
 }
 
 /* ---- 16/32-bit mode instructions ---- */
-
-/* Log and #UD: a protected-mode form not implemented yet */
-static bool need_realmode(DisasContext *s)
-{
-    if (!s->realmode) {
-        gen_illegal(s);
-        return false;
-    }
-    return true;
-}
 
 /* Real-mode segment load: selector v, base = v << 4 (attributes kept) */
 static void gen_load_seg_real(DisasContext *s, int seg, TCGv_i64 v)
@@ -1511,8 +1514,9 @@ static void gen_far_transfer(DisasContext *s, bool call)
                       tcgv_i32_temp(tcg_constant_i32(s->dflag)),
                       tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
     } else {
-        tcg_gen_call3(&x86_helper_ljmp_prot, NULL, tcgv_ptr_temp(cpu_env),
-                      tcgv_i32_temp(sel), tcgv_i64_temp(s->T0));
+        tcg_gen_call4(&x86_helper_ljmp_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(sel), tcgv_i64_temp(s->T0),
+                      tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
     }
     tcg_temp_free_i32(sel);
     s->cc_op = CC_OP_DYNAMIC;
@@ -1574,6 +1578,7 @@ static void gen_CLI_STI(DisasContext *s, X86DecodedInsn *d)
 {
     intptr_t off = offsetof(CPUX86State, rflags);
 
+    gen_check_iopl(s);
     tcg_gen_ld_i64(s->T0, cpu_env, off);
     if (d->e->special) {
         TCGv_i32 sh = tcg_temp_new_i32();
@@ -1595,6 +1600,9 @@ static void gen_CLI_STI(DisasContext *s, X86DecodedInsn *d)
 
 static void gen_PUSHF(DisasContext *s, X86DecodedInsn *d)
 {
+    if (s->flags & X86_TBF_VM) {
+        gen_check_iopl(s);
+    }
     tcg_gen_call1(&x86_helper_pushf, tcgv_i64_temp(s->T0),
                   tcgv_ptr_temp(cpu_env));
     gen_push_v(s, s->T0, stack_ot(s));
@@ -1604,10 +1612,17 @@ static void gen_PUSHF(DisasContext *s, X86DecodedInsn *d)
 static void gen_POPF(DisasContext *s, X86DecodedInsn *d)
 {
     MemOp ot = stack_ot(s);
+    bool restricted = !s->realmode && ((s->flags & X86_TBF_CPL_MASK) ||
+                                       (s->flags & X86_TBF_VM));
 
+    if (s->flags & X86_TBF_VM) {
+        gen_check_iopl(s);
+    }
     gen_pop_v(s, s->T0, ot);
     gen_pop_update(s, ot);
-    tcg_gen_call3(&x86_helper_popf, NULL, tcgv_ptr_temp(cpu_env),
+    /* below CPL 0 IOPL and IF are protected: seg_helper's popf */
+    tcg_gen_call3(restricted ? &x86_helper_popf_prot : &x86_helper_popf,
+                  NULL, tcgv_ptr_temp(cpu_env),
                   tcgv_i32_temp(tcg_constant_i32(ot)),
                   tcgv_i64_temp(s->T0));
     s->cc_op = CC_OP_DYNAMIC;
@@ -1631,15 +1646,16 @@ static void gen_int_real(DisasContext *s, int vec)
 
 /*
  * int imm8 (special 0) / int3 (special 1): through the IVT in real mode,
- * the IDT in protected mode; virtual-8086 mode is not implemented (#UD)
+ * the IDT in protected and virtual-8086 mode (int n there needs IOPL 3)
  */
 static void gen_INT(DisasContext *s, X86DecodedInsn *d)
 {
+    gen_update_rip(s, s->pc_start);
     if (s->flags & X86_TBF_VM) {
-        gen_illegal(s);
+        gen_int_vm86(s, d->e->special ? 3 : (int)(d->imm & 0xff),
+                     !d->e->special);
         return;
     }
-    gen_update_rip(s, s->pc_start);
     gen_int_real(s, d->e->special ? 3 : (int)(d->imm & 0xff));
 }
 
@@ -1648,14 +1664,14 @@ static void gen_INTO(DisasContext *s, X86DecodedInsn *d)
 {
     TCGLabel *no = gen_new_label();
 
-    if (s->flags & X86_TBF_VM) {
-        gen_illegal(s);
-        return;
-    }
     gen_update_rip(s, s->pc_start);
     gen_cond(s, 0, s->T0);
     tcg_gen_brcondi_i64(TCG_COND_EQ, s->T0, 0, no);
-    gen_int_real(s, 4);
+    if (s->flags & X86_TBF_VM) {
+        gen_int_vm86(s, 4, false);
+    } else {
+        gen_int_real(s, 4);
+    }
     gen_set_label(no);
     gen_jmp_tb(s, s->pc, 0);
 }
@@ -1664,18 +1680,24 @@ static void gen_IRET(DisasContext *s, X86DecodedInsn *d)
 {
     if (pe_mode(s)) {
         gen_update_rip(s, s->pc_start);
-        tcg_gen_call2(&x86_helper_iret_prot, NULL, tcgv_ptr_temp(cpu_env),
-                      tcgv_i32_temp(tcg_constant_i32(s->dflag)));
+        tcg_gen_call3(&x86_helper_iret_prot, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(s->dflag)),
+                      tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
         s->cc_op = CC_OP_DYNAMIC;
         /* IF may be set again: to the loop (pending interrupts) */
         tcg_gen_exit_tb(NULL, 0);
         s->base.is_jmp = DISAS_NORETURN;
         return;
     }
-    if (!need_realmode(s)) {
+    gen_update_rip(s, s->pc_start);
+    if (s->flags & X86_TBF_VM) {
+        tcg_gen_call2(&x86_helper_iret_vm86, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(s->dflag)));
+        s->cc_op = CC_OP_DYNAMIC;
+        tcg_gen_exit_tb(NULL, 0);
+        s->base.is_jmp = DISAS_NORETURN;
         return;
     }
-    gen_update_rip(s, s->pc_start);
     tcg_gen_call2(&x86_helper_iret_real, NULL, tcgv_ptr_temp(cpu_env),
                   tcgv_i32_temp(tcg_constant_i32(s->dflag)));
     s->cc_op = CC_OP_DYNAMIC;
@@ -1790,11 +1812,14 @@ static void gen_INOUT(DisasContext *s, X86DecodedInsn *d)
         tcg_gen_movi_i64(s->T1, d->imm & 0xff);
     }
     if (d->b & 2) {
-        tcg_gen_call4(&x86_helper_out, NULL, tcgv_ptr_temp(cpu_env),
+        tcg_gen_call4(io_restricted(s) ? &x86_helper_out_prot
+                                       : &x86_helper_out,
+                      NULL, tcgv_ptr_temp(cpu_env),
                       tcgv_i32_temp(tcg_constant_i32(ot)),
                       tcgv_i64_temp(s->T1), tcgv_i64_temp(cpu_regs[R_EAX]));
     } else {
-        tcg_gen_call3(&x86_helper_in, tcgv_i64_temp(s->T0),
+        tcg_gen_call3(io_restricted(s) ? &x86_helper_in_prot : &x86_helper_in,
+                      tcgv_i64_temp(s->T0),
                       tcgv_ptr_temp(cpu_env),
                       tcgv_i32_temp(tcg_constant_i32(ot)),
                       tcgv_i64_temp(s->T1));
@@ -1874,7 +1899,8 @@ static void gen_MOV_CR(DisasContext *s, X86DecodedInsn *d)
 
 /*
  * 0f 21 / 0f 23: mov to/from drN.  The registers are only stored: no
- * breakpoints fire.  DR4/DR5 alias DR6/DR7 (CR4.DE is not honoured).
+ * breakpoints fire.  DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD; CR4
+ * is not a TB flag, so the check is made at run time).
  */
 static void gen_MOV_DR(DisasContext *s, X86DecodedInsn *d)
 {
@@ -1890,6 +1916,15 @@ static void gen_MOV_DR(DisasContext *s, X86DecodedInsn *d)
         return;
     }
     if (n == 4 || n == 5) {
+        TCGLabel *alias = gen_new_label();
+
+        tcg_gen_ld_i64(s->T0, cpu_env, offsetof(CPUX86State, cr[4]));
+        tcg_gen_andi_i64(s->T0, s->T0, CR4_DE_MASK);
+        tcg_gen_brcondi_i64(TCG_COND_EQ, s->T0, 0, alias);
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call2(&x86_helper_raise, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(EXCP06_ILLOP)));
+        gen_set_label(alias);
         n += 2;
     }
     off = offsetof(CPUX86State, dr[0]) + n * sizeof(uint64_t);
@@ -1912,6 +1947,8 @@ static void gen_CLTS(DisasContext *s, X86DecodedInsn *d)
     tcg_gen_ld_i64(s->T0, cpu_env, off);
     tcg_gen_andi_i64(s->T0, s->T0, ~(int64_t)CR0_TS_MASK);
     tcg_gen_st_i64(s->T0, cpu_env, off);
+    /* CR0.TS is a TB flag (#NM checks at translation) */
+    gen_end_tb(s);
 }
 
 /* invd / wbinvd: no caches to write back */
@@ -1939,12 +1976,12 @@ static void gen_load_sel(DisasContext *s, X86DecodedInsn *d, TCGv_i64 v)
     }
 }
 
-/* group 6 (0f 00): sldt str lldt ltr; verr/verw not implemented */
+/* group 6 (0f 00): sldt str lldt ltr verr verw */
 static void gen_GRP6(DisasContext *s, X86DecodedInsn *d)
 {
     unsigned op = (d->modrm >> 3) & 7;
 
-    if (s->realmode || (s->flags & X86_TBF_VM) || op > 3) {
+    if (s->realmode || (s->flags & X86_TBF_VM) || op > 5) {
         gen_illegal(s);
         return;
     }
@@ -1958,6 +1995,15 @@ static void gen_GRP6(DisasContext *s, X86DecodedInsn *d)
                           offsetof(CPUX86State, ldt.selector) :
                           offsetof(CPUX86State, tr.selector));
         gen_store_sel(s, d, s->T0);
+        break;
+    case 4:
+    case 5:
+        gen_load_sel(s, d, s->T0);
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call3(&x86_helper_verr_verw, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(op == 5)),
+                      tcgv_i64_temp(s->T0));
+        s->cc_op = CC_OP_DYNAMIC;
         break;
     default:
         if (!check_cpl0(s)) {
@@ -2007,6 +2053,24 @@ static void gen_GRP7(DisasContext *s, X86DecodedInsn *d)
     unsigned op = (d->modrm >> 3) & 7;
 
     if (d->mod == 3) {
+        if (d->modrm == 0xf8) {
+            /* swapgs: 64-bit mode only, CPL 0 */
+            if (!s->code64) {
+                gen_illegal(s);
+                return;
+            }
+            if (!check_cpl0(s)) {
+                return;
+            }
+            intptr_t kgs = offsetof(CPUX86State, kernelgsbase);
+            intptr_t gs = offsetof(CPUX86State, segs[R_GS].base);
+
+            tcg_gen_ld_i64(s->T0, cpu_env, kgs);
+            tcg_gen_ld_i64(s->T1, cpu_env, gs);
+            tcg_gen_st_i64(s->T0, cpu_env, gs);
+            tcg_gen_st_i64(s->T1, cpu_env, kgs);
+            return;
+        }
         if (d->modrm == 0xf9) {
             gen_update_rip(s, s->pc_start);
             tcg_gen_call2(&x86_helper_rdtsc, NULL, tcgv_ptr_temp(cpu_env),
@@ -2065,6 +2129,109 @@ static void gen_GRP7(DisasContext *s, X86DecodedInsn *d)
         gen_illegal(s);
         break;
     }
+}
+
+/*
+ * f3 0f c7 /7 (register): rdpid, TSC_AUX into a 64-bit (32-bit outside
+ * 64-bit mode) register.  CPUID does not advertise it.
+ */
+static void gen_RDPID(DisasContext *s, X86DecodedInsn *d)
+{
+    if (!(s->prefix & PREFIX_REPZ) || d->mod != 3) {
+        gen_illegal(s);
+        return;
+    }
+    tcg_gen_ld_i64(s->T0, cpu_env, offsetof(CPUX86State, tsc_aux));
+    gen_op_mov_reg_v(s, s->code64 ? MO_64 : MO_32, d->rm, s->T0, false);
+}
+
+/* 0f 05: syscall */
+static void gen_SYSCALL(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call2(&x86_helper_syscall, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
+}
+
+/* 0f 07: sysret (REX.W: to 64-bit code); IF may be set: to the loop */
+static void gen_SYSRET(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call2(&x86_helper_sysret, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(s->rex_w)));
+    s->cc_op = CC_OP_DYNAMIC;
+    tcg_gen_exit_tb(NULL, 0);
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+/* 0f 34: sysenter (special 0), 0f 35: sysexit (1, REX.W: to 64-bit code) */
+static void gen_SYSENTER(DisasContext *s, X86DecodedInsn *d)
+{
+    gen_update_rip(s, s->pc_start);
+    if (d->e->special) {
+        tcg_gen_call2(&x86_helper_sysexit, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(s->rex_w)));
+    } else {
+        tcg_gen_call1(&x86_helper_sysenter, NULL, tcgv_ptr_temp(cpu_env));
+    }
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
+}
+
+/* 0f 02 lar (special 0) / 0f 03 lsl (1): Gv, Ew; #UD in real and VM86 mode */
+static void gen_LAR(DisasContext *s, X86DecodedInsn *d)
+{
+    TCGLabel *skip = gen_new_label();
+
+    if (!pe_mode(s)) {
+        gen_illegal(s);
+        return;
+    }
+    gen_load(s, d, 1, s->T0);
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call3(&x86_helper_lar_lsl, tcgv_i64_temp(s->T1),
+                  tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(d->e->special)),
+                  tcgv_i64_temp(s->T0));
+    s->cc_op = CC_OP_DYNAMIC;
+    tcg_gen_brcondi_i64(TCG_COND_EQ, s->T1, -1, skip);
+    gen_op_mov_reg_v(s, s->dflag, d->op[0].reg, s->T1, false);
+    gen_set_label(skip);
+}
+
+/*
+ * I/O permission: outside real mode at CPL > 0 or in virtual-8086 mode
+ * in/out go through seg_helper's in_prot/out_prot, which compare CPL
+ * with IOPL (a run-time value) and read the TSS bitmap.
+ */
+static bool io_restricted(DisasContext *s)
+{
+    return !s->realmode && ((s->flags & X86_TBF_CPL_MASK) ||
+                            (s->flags & X86_TBF_VM));
+}
+
+/* IOPL-sensitive insns: #GP(0) at CPL > IOPL, or in VM86 mode with IOPL < 3 */
+static void gen_check_iopl(DisasContext *s)
+{
+    if (s->realmode || !((s->flags & X86_TBF_CPL_MASK) ||
+                         (s->flags & X86_TBF_VM))) {
+        return;
+    }
+    gen_update_rip(s, s->pc_start);
+    tcg_gen_call1(&x86_helper_check_iopl, NULL, tcgv_ptr_temp(cpu_env));
+}
+
+/* int n / int3 / into from virtual-8086 mode (iopl: int n's IOPL check) */
+static void gen_int_vm86(DisasContext *s, int vec, bool iopl)
+{
+    tcg_gen_call4(&x86_helper_int_vm86, NULL, tcgv_ptr_temp(cpu_env),
+                  tcgv_i32_temp(tcg_constant_i32(vec)),
+                  tcgv_i64_temp(tcg_constant_i64(s->pc - s->cs_base)),
+                  tcgv_i32_temp(tcg_constant_i32(iopl)));
+    s->cc_op = CC_OP_DYNAMIC;
+    gen_exit_dynamic(s);
 }
 
 /* x87, group 15 and SSE/MMX generators (included: they share the statics) */
@@ -2191,6 +2358,8 @@ static const X86OpEntry grp8[8] = {
 static const X86OpEntry grp9[8] = {
     UD,
     X(CMPXCHG8B, "cmpxchg8b", M, None, None, 0, X86_F_LOCK),
+    UD, UD, UD, UD, UD,
+    X(RDPID, "rdpid", None, None, None, 0, 0),
 };
 static const X86OpEntry grp11_b[8] = {
     X(MOV, "mov", Eb, Ib, None, 0, 0),
@@ -2329,12 +2498,18 @@ static const X86OpEntry opcodes_1byte[256] = {
 static const X86OpEntry opcodes_0f[256] = {
     /* 00 */ X(GRP6, "grp6", None, None, None, 0, X86_F_MODRM),
     /* 01 */ X(GRP7, "grp7", None, None, None, 0, X86_F_MODRM),
-    /* 02 */ UD, UD, UD, UD,
+    /* 02 */ X(LAR, "lar", Gv, Ew, None, 0, 0),
+    /* 03 */ X(LAR, "lsl", Gv, Ew, None, 1, 0),
+    /* 04 */ UD,
+    /* 05 */ X(SYSCALL, "syscall", None, None, None, 0, 0),
     /* 06 */ X(CLTS, "clts", None, None, None, 0, 0),
-    /* 07 */ UD,
+    /* 07 */ X(SYSRET, "sysret", None, None, None, 0, 0),
     /* 08 */ X(PRIV_NOP, "invd", None, None, None, 0, 0),
     /* 09 */ X(PRIV_NOP, "wbinvd", None, None, None, 0, 0),
-    /* 0a */ UD, UD, UD, UD, UD, UD,
+    /* 0a */ UD, UD, UD,
+    /* 0d: prefetch/prefetchw, hints (Linux uses prefetchw freely) */
+    X(NOP, "prefetch", Ev, None, None, 0, 0),
+    /* 0e */ UD, UD,
     /* 10: SSE, decoded in translate-sse.c.inc */ R8(SSE, "sse", None, None, X86_F_MODRM),
     /* 18: hint nops */ R8(NOP, "nop", Ev, None, 0),
     /* 20 */ X(MOV_CR, "mov", None, None, None, 0, X86_F_MODRM | X86_F_MODRM_REG),
@@ -2346,7 +2521,10 @@ static const X86OpEntry opcodes_0f[256] = {
     /* 30 */ X(WRMSR, "wrmsr", None, None, None, 0, 0),
     /* 31 */ X(RDTSC, "rdtsc", None, None, None, 0, 0),
     /* 32 */ X(RDMSR, "rdmsr", None, None, None, 0, 0),
-    /* 33 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
+    /* 33 */ UD,
+    /* 34 */ X(SYSENTER, "sysenter", None, None, None, 0, 0),
+    /* 35 */ X(SYSENTER, "sysexit", None, None, None, 1, 0),
+    /* 36 */ UD, UD, UD, UD, UD, UD, UD, UD, UD, UD,
     /* 40 */ CC16(CMOVCC, "cmovcc", Gv, Ev, 0),
     /* 50 */ R8(SSE, "sse", None, None, X86_F_MODRM),
     R8(SSE, "sse", None, None, X86_F_MODRM),

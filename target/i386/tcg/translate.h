@@ -4,9 +4,10 @@
  * condition-code machinery shared by translate.c and the helpers.
  *
  * 64-bit code, protected mode and real mode are translated; segment
- * loads and far transfers to code segments check descriptors (call gates
- * and task switches are not implemented yet); exceptions go through the
- * IVT or the 32/64-bit IDT (do_interrupt); paging is walked by tlb_fill.
+ * loads and far transfers check descriptors (call gates, 32-bit task
+ * switches and virtual-8086 mode in seg_helper.c; 16-bit TSSs are not
+ * implemented); exceptions go through the IVT, the 32/64-bit IDT or a
+ * task gate (do_interrupt); paging is walked by tlb_fill.
  * The pc machine's CPU class uses these hooks; external interrupts come
  * from the board's interrupt controller through exec_interrupt (the
  * X86CPU get_pic_vector hook; no local APIC yet).
@@ -159,11 +160,22 @@ bool x86_tcg_has_work(CPUState *cs);
 void x86_load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra);
 /* The RFLAGS bits iret may change at the current CPL/IOPL (shift 1: 16-bit) */
 uint64_t x86_eflags_writable(CPUX86State *env, unsigned shift);
+/* What started a task switch (busy bits, back link and NT depend on it) */
+enum { X86_TS_JMP, X86_TS_CALL, X86_TS_IRET, X86_TS_INT };
+/*
+ * Switch to the task of the 32-bit TSS descriptor sel; next_eip is saved
+ * as the old task's EIP; an exception's error code goes on the new stack
+ */
+void x86_task_switch(CPUX86State *env, uint32_t sel, int source,
+                     uint64_t next_eip, bool has_err, uint32_t err,
+                     uintptr_t ra);
 
 /* ---- Helpers called from generated code (int_helper.c) ---- */
 extern const TCGHelperInfo x86_helper_cc_compute;
 extern const TCGHelperInfo x86_helper_raise;
 extern const TCGHelperInfo x86_helper_hlt;
+/* pause: yield to the other vCPUs (excp_helper.c) */
+extern const TCGHelperInfo x86_helper_pause;
 extern const TCGHelperInfo x86_helper_shift;
 extern const TCGHelperInfo x86_helper_div;
 extern const TCGHelperInfo x86_helper_bitop;
@@ -191,8 +203,51 @@ extern const TCGHelperInfo x86_helper_lcall_prot;
 extern const TCGHelperInfo x86_helper_lret_prot;
 extern const TCGHelperInfo x86_helper_iret_prot;
 extern const TCGHelperInfo x86_helper_int_prot;
+/* seg_helper.c: fast system calls, access checks, I/O permission, VM86 */
+extern const TCGHelperInfo x86_helper_syscall;
+extern const TCGHelperInfo x86_helper_sysret;
+extern const TCGHelperInfo x86_helper_sysenter;
+extern const TCGHelperInfo x86_helper_sysexit;
+extern const TCGHelperInfo x86_helper_lar_lsl;
+extern const TCGHelperInfo x86_helper_verr_verw;
+extern const TCGHelperInfo x86_helper_in_prot;
+extern const TCGHelperInfo x86_helper_out_prot;
+extern const TCGHelperInfo x86_helper_check_iopl;
+extern const TCGHelperInfo x86_helper_popf_prot;
+extern const TCGHelperInfo x86_helper_int_vm86;
+extern const TCGHelperInfo x86_helper_iret_vm86;
+
+/* ---- x87 helpers (fpu_helper.c) ---- */
+/*
+ * helper_x87(env, insn, addr, off, cond) -> status word for fnstsw ax:
+ * insn = FOP (11 bits: (opcode & 7) << 8 | modrm), the segment of a
+ * memory operand at X87_INSN_SEG_SHIFT and the operand size (MemOp,
+ * picks the 14/28-byte FNSTENV format) at X87_INSN_DFLAG_SHIFT; addr is
+ * the linear address, off its segment offset (FDP); cond is unused (0:
+ * fcmov reads EFLAGS from env).  fcomi/fucomi write cc_op/cc_src.
+ */
+#define X87_INSN_SEG_SHIFT 11
+#define X87_INSN_DFLAG_SHIFT 14
+extern const TCGHelperInfo x86_helper_x87;
+extern const TCGHelperInfo x86_helper_fwait;
+/* fxsave/fxrstor(env, addr, flags): X87_FX_* */
+#define X87_FX_REXW   1     /* 64-bit FIP/FDP format */
+#define X87_FX_CODE64 2     /* 64-bit mode: XMM8-15 too */
+extern const TCGHelperInfo x86_helper_fxsave;
+extern const TCGHelperInfo x86_helper_fxrstor;
+extern const TCGHelperInfo x86_helper_ldmxcsr;
+extern const TCGHelperInfo x86_helper_clflush;
+/* The translator's x87/SSE state as an FXSAVE image (monitor dump) */
+void x86_fpu_get_fxsave(CPUX86State *env, X86FXSave *fx);
 
 /* helper_shift kinds: (op << 2) | MemOp size; op as the group 2 reg field */
 /* helper_div kinds: MemOp size | 4 for signed */
 /* helper_bitop kinds: size | (op << 2): 0 bsf 1 bsr 2 tzcnt 3 lzcnt 4 popcnt */
+
+/* ---- SSE helpers (sse_helper.c; ops and arguments in sse_helper.h) ---- */
+extern const TCGHelperInfo x86_helper_sse_int;
+extern const TCGHelperInfo x86_helper_sse_int_ret;
+extern const TCGHelperInfo x86_helper_sse_fp;
+extern const TCGHelperInfo x86_helper_sse_fp_ret;
+extern const TCGHelperInfo x86_helper_sse_probe_store;
 #endif

@@ -1,0 +1,222 @@
+"""SeaBIOS boots from the IDE disk and from the IDE CD-ROM.
+
+Builds a 512-byte boot sector with `as`: it reads one more sector through
+INT 13h (extended read), checks five bytes of it and prints a marker on
+COM1, then ends emu through isa-debug-exit.  The disk variant reads LBA 5
+of the raw disk (where the test put "DISK5"); the CD variant is an El
+Torito no-emulation image made with xorriso and reads the ISO 9660
+volume descriptor at LBA 16 ("CD001").  Runs under the translator and,
+where /dev/kvm is usable, under KVM; a qcow2 copy of the disk (qemu-img
+convert) boots too once emu opens qcow2.  Skips without as/xorriso.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from emutest import EMU, Failure, check, kvm_usable, need_emu  # noqa: E402
+
+MARK_OK = b"EMU-IDE-BOOT-OK"
+MARK_BAD = b"EMU-IDE-BOOT-BAD"
+EXIT_CODE = (0x31 << 1) | 1          # isa-debug-exit: (value << 1) | 1
+
+BOOT_ASM = r"""
+    .code16
+    .globl _start
+_start:
+    cli
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $0x7c00, %sp
+    sti
+    mov $dap, %si
+    mov $0x42, %ah
+    int $0x13
+    jc bad
+    mov $0x8000 + CHECK_OFF, %si
+    mov $expect, %di
+    mov $5, %cx
+    cld
+    repe cmpsb
+    jne bad
+    mov $ok_msg, %si
+    jmp print
+bad:
+    mov $bad_msg, %si
+print:
+    lodsb
+    test %al, %al
+    jz done
+    mov %al, %bl
+    mov $0x3fd, %dx
+1:  in %dx, %al
+    test $0x20, %al
+    jz 1b
+    mov $0x3f8, %dx
+    mov %bl, %al
+    out %al, %dx
+    jmp print
+done:
+    mov $0xf4, %dx
+    mov $0x31, %al
+    out %al, %dx
+2:  hlt
+    jmp 2b
+    .p2align 2
+dap:
+    .byte 0x10, 0
+    .word 1
+    .word 0x8000, 0
+    .quad CHECK_LBA
+expect:
+    .ascii CHECK_STR
+ok_msg:
+    .asciz "\r\nEMU-IDE-BOOT-OK\r\n"
+bad_msg:
+    .asciz "\r\nEMU-IDE-BOOT-BAD\r\n"
+    . = _start + 510
+    .byte 0x55, 0xaa
+"""
+
+
+def assemble(workdir, name, lba, off, string):
+    src = os.path.join(workdir, name + ".S")
+    obj = os.path.join(workdir, name + ".o")
+    elf = os.path.join(workdir, name + ".elf")
+    out = os.path.join(workdir, name + ".bin")
+    with open(src, "w") as f:
+        f.write('#define CHECK_LBA %d\n#define CHECK_OFF %d\n'
+                '#define CHECK_STR "%s"\n' % (lba, off, string))
+        f.write(BOOT_ASM)
+    subprocess.run(["cc", "-E", "-P", "-x", "assembler-with-cpp", src,
+                    "-o", src + ".s"], check=True)
+    subprocess.run(["as", "--32", "-o", obj, src + ".s"], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "-e",
+                    "_start", "-o", elf, obj], check=True)
+    subprocess.run(["objcopy", "-O", "binary", "-j", ".text", elf, out],
+                   check=True)
+    with open(out, "rb") as f:
+        data = f.read()
+    check(len(data) == 512 and data[510:] == b"\x55\xaa",
+          "boot sector is %d bytes" % len(data))
+    return data
+
+
+def boot(args, timeout=60):
+    """Run emu until it exits; returns (exit status, serial output)."""
+    start = time.time()
+    p = subprocess.run([EMU, "-M", "pc", "-m", "64", "-display", "none",
+                        "-serial", "stdio", "-net", "none",
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=4"] +
+                       args, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout)
+    took = time.time() - start
+    return p.returncode, p.stdout, p.stderr, took
+
+
+def qcow2_unsupported(path):
+    """None if emu opens a qcow2 image, else its one-line complaint."""
+    p = subprocess.Popen([EMU, "-M", "pc", "-accel", "tcg", "-S",
+                          "-display", "none", "-net", "none", "-drive",
+                          "file=%s,format=qcow2,if=ide" % path],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(timeout=3)
+        return err.decode(errors="replace").strip() or \
+            "exit status %d" % p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return None
+
+
+def expect_boot(what, args):
+    try:
+        rc, out, err, took = boot(args)
+    except subprocess.TimeoutExpired:
+        raise Failure("%s: no exit within the time limit" % what)
+    check(MARK_OK in out,
+          "%s: no marker (rc %d) serial tail %r stderr %r" %
+          (what, rc, out[-300:], err[-300:]))
+    check(rc == EXIT_CODE, "%s: exit status %d" % (what, rc))
+    print("ok - %s (%.2f s)" % (what, took))
+
+
+def main():
+    need_emu()
+    for tool in ("as", "ld", "objcopy", "cc", "xorriso"):
+        if not shutil.which(tool):
+            print("SKIP: %s not installed" % tool)
+            sys.exit(77)
+    work = tempfile.mkdtemp(prefix="emu-ide-boot-")
+    failed = 0
+    try:
+        disk = os.path.join(work, "disk.img")
+        sector = assemble(work, "disk", 5, 0, "DISK5")
+        with open(disk, "wb") as f:
+            f.write(sector)
+            f.write(b"\0" * (512 * 4))
+            f.write(b"DISK5".ljust(512, b"\0"))
+            f.truncate(8 * 1024 * 1024)
+
+        isodir = os.path.join(work, "iso")
+        os.mkdir(isodir)
+        cd_sector = assemble(work, "cd", 16, 1, "CD001")
+        with open(os.path.join(isodir, "boot.img"), "wb") as f:
+            f.write(cd_sector.ljust(2048, b"\0"))
+        iso = os.path.join(work, "boot.iso")
+        subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", iso,
+                        "-b", "boot.img", "-no-emul-boot",
+                        "-boot-load-size", "4", isodir], check=True,
+                       capture_output=True)
+
+        accels = ["tcg"]
+        why = kvm_usable()
+        if why is None:
+            accels.append("kvm")
+        else:
+            print("# SKIP kvm: %s" % why)
+
+        cases = []
+        for accel in accels:
+            cases.append(("%s: -hda raw" % accel,
+                          ["-accel", accel, "-drive",
+                           "file=%s,format=raw,if=ide,index=0" % disk]))
+            cases.append(("%s: -cdrom -boot d" % accel,
+                          ["-accel", accel, "-cdrom", iso, "-boot", "d"]))
+
+        qcow = os.path.join(work, "disk.qcow2")
+        qcow_ok = False
+        if shutil.which("qemu-img"):
+            subprocess.run(["qemu-img", "convert", "-f", "raw", "-O",
+                            "qcow2", disk, qcow], check=True)
+            why = qcow2_unsupported(qcow)
+            if why:
+                print("# SKIP qcow2: %s" % why)
+            else:
+                qcow_ok = True
+        else:
+            print("# SKIP qcow2: qemu-img not installed")
+        if qcow_ok:
+            # the format layer is the same under both accelerators
+            cases.append(("tcg: -hda qcow2", ["-accel", "tcg", "-hda", qcow]))
+
+        for what, args in cases:
+            try:
+                expect_boot(what, args)
+            except Failure as e:
+                failed += 1
+                print("not ok - %s" % e)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
