@@ -451,16 +451,18 @@ static void print_create_help(const char *fmt)
     const OptDesc *o = create_opts_for(fmt);
     bool is_raw = !strcmp(fmt, "raw");
 
-    printf("Supported %soptions:\n", is_raw ? "" : "qcow2 ");
+    printf("Supported %s options:\n", fmt);
     for (; o->name; o++) {
+        if (is_raw && !strcmp(o->name, "preallocation")) {
+            /* qemu-img lists it with the protocol's options */
+            continue;
+        }
         char *head = emu_asprintf("%s=<%s>", o->name, opt_type_name(o->type));
         printf("  %-22s - %s\n", head, o->help);
         free(head);
     }
-    if (!is_raw) {
-        printf("\nThe protocol level may support further options.\n"
-               "Specify the target filename to include those options.\n");
-    }
+    printf("\nThe protocol level may support further options.\n"
+           "Specify the target filename to include those options.\n");
 }
 
 /* The lines qemu-img adds after a malformed size */
@@ -637,6 +639,11 @@ static int create_image(const char *filename, const char *fmt,
     }
     if ((v = opts_get(opts, "size"))) {
         uint64_t n;
+        if (size >= 0 && !converting) {
+            error_report("%s: The image size must be specified only once",
+                         filename);
+            goto out;
+        }
         parse_size(v, &n, 1);
         if (n > INT64_MAX) {
             error_report("%s: Invalid image size specified. Must be between "
@@ -696,7 +703,9 @@ static int create_image(const char *filename, const char *fmt,
     if (print) {
         print_formatting(filename, fmt, size, opts);
     }
-    if (bdrv_create(fmt, filename, size, opts, &err) < 0) {
+    /* images are whole sectors (the line above shows the size as given) */
+    if (bdrv_create(fmt, filename, ROUND_UP((uint64_t)size, SECTOR_SIZE), opts,
+                    &err) < 0) {
         if (converting) {
             error_prepend(&err, "%s: error while converting %s: ", filename,
                           fmt);
@@ -1316,6 +1325,33 @@ typedef struct ChainStatus {
 } ChainStatus;
 
 /*
+ * Whether the host file's holes tell more than bs's own status, as qemu
+ * decides it: always for a format without clusters (raw); for a cluster
+ * format only when the image looks metadata-preallocated, i.e. its file
+ * is much longer than what is really allocated on the host.
+ */
+static bool layer_defers_to_file(BlockDriverState *bs)
+{
+    BlockDriverInfo bdi;
+    int64_t len, alloc, real, last;
+
+    if (!bs->file) {
+        return false;
+    }
+    if (bdrv_get_info(bs, &bdi) < 0 || bdi.cluster_size <= 0) {
+        return true;
+    }
+    len = bdrv_getlength(bs->file);
+    alloc = bdrv_get_allocated_file_size(bs->file);
+    if (len < 0 || alloc < 0) {
+        return false;
+    }
+    real = alloc / bdi.cluster_size;
+    last = len / bdi.cluster_size;
+    return last >= MAX(real * 10 / 9, real + 2);
+}
+
+/*
  * Status of [offset, offset + bytes) in the chain under bs, down to (not
  * including) base: the first layer that has the range allocated decides;
  * a range no layer holds reads as zeroes (when the walk stopped at base,
@@ -1359,6 +1395,20 @@ static int chain_block_status(BlockDriverState *bs, BlockDriverState *base,
                 /* nothing below holds it: reads as zeroes */
                 ret |= BDRV_BLOCK_ZERO;
             }
+            if ((ret & BDRV_BLOCK_OFFSET_VALID) && (ret & BDRV_BLOCK_DATA) &&
+                !(ret & BDRV_BLOCK_ZERO) && layer_defers_to_file(cur)) {
+                /*
+                 * The host file knows better: a hole there reads as
+                 * zeroes.  qemu-img asks too, and its extents end where
+                 * the file's do.
+                 */
+                uint64_t fn = 0;
+                int fret = bdrv_block_status(cur->file, map, bytes, &fn, NULL);
+                if (fret >= 0 && fn > 0 && fn <= bytes) {
+                    ret |= fret & BDRV_BLOCK_ZERO;
+                    bytes = fn;
+                }
+            }
             st->flags = ret;
             st->map = map;
             st->depth = depth;
@@ -1392,7 +1442,7 @@ static int map_print(const MapEntry *e, OutputFormat ofmt, bool first)
                          "clusters.");
             return -EINVAL;
         }
-        if (e->data) {
+        if (e->data && !e->zero) {
             printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n",
                    e->start, e->length, e->offset, e->filename);
         }
@@ -1824,7 +1874,7 @@ static int check_zero_range(BlockDriverState *bs, int64_t offset,
         if (ret < 0) {
             return ret;
         }
-        if (!(st.flags & BDRV_BLOCK_ZERO) || (st.flags & BDRV_BLOCK_DATA)) {
+        if (!(st.flags & BDRV_BLOCK_ZERO)) {
             ret = bdrv_pread(bs, offset, buf, n);
             if (ret < 0) {
                 return ret;
@@ -1941,10 +1991,8 @@ static int img_compare(int argc, char **argv)
             goto out;
         }
         uint64_t n = MIN(n1, n2);
-        bool zero1 = (s1.flags & BDRV_BLOCK_ZERO) &&
-                     !(s1.flags & BDRV_BLOCK_DATA);
-        bool zero2 = (s2.flags & BDRV_BLOCK_ZERO) &&
-                     !(s2.flags & BDRV_BLOCK_DATA);
+        bool zero1 = s1.flags & BDRV_BLOCK_ZERO;
+        bool zero2 = s2.flags & BDRV_BLOCK_ZERO;
         if (strict && (s1.flags & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) !=
                       (s2.flags & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO))) {
             printf("Strict mode: Offset %" PRId64 " block status mismatch!\n",
@@ -2236,8 +2284,7 @@ static void *convert_reader(void *opaque)
             it->n = n;
             if (s->only_top && st.depth > 0) {
                 it->kind = CONVERT_SKIP;
-            } else if ((st.flags & BDRV_BLOCK_ZERO) &&
-                       !(st.flags & BDRV_BLOCK_DATA)) {
+            } else if (st.flags & BDRV_BLOCK_ZERO) {
                 it->kind = CONVERT_ZERO;
             } else {
                 it->kind = CONVERT_DATA;
@@ -2698,8 +2745,7 @@ static int img_commit(int argc, char **argv)
                                    MIN((uint64_t)(len - off), CONVERT_CHUNK),
                                    &n, &st);
         if (r >= 0 && (st.flags & BDRV_BLOCK_ALLOCATED)) {
-            if ((st.flags & BDRV_BLOCK_ZERO) &&
-                !(st.flags & BDRV_BLOCK_DATA)) {
+            if (st.flags & BDRV_BLOCK_ZERO) {
                 r = bdrv_pwrite_zeroes(base_rw, off, n, 0);
             } else {
                 r = bdrv_pread(top, off, buf, n);
@@ -3006,7 +3052,8 @@ static int measure_allocated(BlockDriverState *bs, uint64_t cs,
         if (ret < 0) {
             return ret;
         }
-        if (!(st.flags & BDRV_BLOCK_ZERO) || (st.flags & BDRV_BLOCK_DATA)) {
+        /* as qemu-img: zeroes need no data cluster, data does */
+        if (!(st.flags & BDRV_BLOCK_ZERO) && (st.flags & BDRV_BLOCK_DATA)) {
             uint64_t start = MAX(ROUND_DOWN((uint64_t)off, cs), next_free);
             uint64_t end = ROUND_UP((uint64_t)off + n, cs);
             if (end > start) {

@@ -410,7 +410,7 @@ static void ide_identify(IDEState *s)
 static bool cmd_nop(IDEState *s, uint8_t cmd)
 {
     ide_abort_command(s);
-    return false;
+    return true;
 }
 
 static bool cmd_ok(IDEState *s, uint8_t cmd)
@@ -424,7 +424,7 @@ static bool cmd_identify(IDEState *s, uint8_t cmd)
         /* packet devices abort and show their signature (ATA-4 on) */
         ide_set_signature(s);
         ide_abort_command(s);
-        return false;
+        return true;
     }
     ide_identify(s);
     memcpy(s->io_buffer, s->identify_data, 512);
@@ -612,28 +612,42 @@ static void ide_pio_read_block_done(IDEState *s)
 static void ide_pio_read_cb(void *opaque, int ret)
 {
     IDEState *s = opaque;
-    uint32_t n = s->chunk_sectors;
 
     if (!ide_aio_complete(s, ret)) {
         return;
     }
+    s->pio_buf_index = 0;
+    ide_pio_read_next(s);
+}
+
+/*
+ * Offer the next DRQ block from io_buffer, reading the next chunk of the
+ * command first when the buffer is used up: one backend request serves
+ * many blocks.
+ */
+static void ide_pio_read_next(IDEState *s)
+{
+    uint32_t n;
+
+    if (s->pio_buf_index >= s->chunk_sectors) {
+        s->chunk_sectors = MIN(s->sectors_left,
+                               IDE_CHUNK_BYTES / IDE_SECTOR_SIZE);
+        s->pio_buf_index = 0;
+        s->status = ATA_STAT_DRDY | ATA_STAT_DSC;
+        ide_submit_aio(s, false, s->cur_lba * IDE_SECTOR_SIZE,
+                       s->chunk_sectors * IDE_SECTOR_SIZE, ide_pio_read_cb);
+        return;
+    }
+    n = MIN(s->chunk_sectors - s->pio_buf_index, ide_block_sectors(s));
     ide_set_sector(s, s->cur_lba + n - 1);
     s->cur_lba += n;
     s->sectors_left -= n;
     ide_update_nsector(s);
     s->status = ATA_STAT_DRDY | ATA_STAT_DSC;
-    ide_transfer_start(s, 0, n * IDE_SECTOR_SIZE, ide_pio_read_block_done);
+    ide_transfer_start(s, s->pio_buf_index * IDE_SECTOR_SIZE,
+                       n * IDE_SECTOR_SIZE, ide_pio_read_block_done);
+    s->pio_buf_index += n;
     ide_set_irq(s);
-}
-
-static void ide_pio_read_next(IDEState *s)
-{
-    uint32_t n = MIN(s->sectors_left, ide_block_sectors(s));
-
-    s->chunk_sectors = n;
-    s->status = ATA_STAT_DRDY | ATA_STAT_DSC;
-    ide_submit_aio(s, false, s->cur_lba * IDE_SECTOR_SIZE,
-                   n * IDE_SECTOR_SIZE, ide_pio_read_cb);
 }
 
 static void ide_pio_write_block_done(IDEState *s);
@@ -721,6 +735,8 @@ static bool cmd_rw(IDEState *s, uint8_t cmd)
         ide_transfer_start(s, 0, s->chunk_sectors * IDE_SECTOR_SIZE,
                            ide_pio_write_block_done);
     } else {
+        s->chunk_sectors = 0;
+        s->pio_buf_index = 0;
         ide_pio_read_next(s);
     }
     return false;

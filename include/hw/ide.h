@@ -134,6 +134,7 @@ struct IDEState {
     uint64_t cur_lba;           /* next sector (512 or 2048 bytes) */
     uint32_t sectors_left;      /* sectors still to transfer */
     uint32_t chunk_sectors;     /* sectors in io_buffer / in flight */
+    uint32_t pio_buf_index;     /* PIO read: sectors of it handed out */
     bool is_write;
 
     /* DMA */

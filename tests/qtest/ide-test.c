@@ -385,6 +385,8 @@ static void test_disk(const char *disk, const char *big)
     st = wait_not_busy(s, PRI_CTL);
     QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_ERROR), 0x04,
                 "unknown command aborts");
+    QT_CHECK(qtest_get_irq(s, 0), "... with an interrupt");
+    qtest_inb(s, PRI_CMD + REG_STATUS);
 
     /* READ DMA into two PRD segments */
     fill_pattern(fbuf, 16 * 512, 4);

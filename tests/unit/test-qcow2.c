@@ -1024,6 +1024,25 @@ static void test_header_fuzz(void **state)
                                    0);
             }
         }
+        BdrvSnapshotInfo *list = NULL;
+        bs->drv->snapshot_list(bs, &list);
+        free(list);
+        if (flags) {
+            switch (rng() % 4) {
+            case 0:
+                bs->drv->snapshot_goto(bs, "s", NULL);
+                break;
+            case 1:
+                bs->drv->snapshot_create(bs, "t", NULL);
+                break;
+            case 2:
+                bs->drv->snapshot_delete(bs, "s", NULL);
+                break;
+            default:
+                bdrv_truncate(bs, len + 3 * MiB, PREALLOC_MODE_OFF, NULL);
+                break;
+            }
+        }
         BdrvCheckResult res;
         bdrv_check(bs, &res, flags ? BDRV_FIX_LEAKS | BDRV_FIX_ERRORS : 0);
         bdrv_unref(bs);

@@ -284,13 +284,15 @@ static void test_cpuid_tsc_msr(void **state)
     assert_int_equal(x86h_rd(0x2008, 4), 0x444d4163);   /* "cAMD" */
     assert_true(x86h_rd(0x200c, 4) >= 1);
     assert_int_equal(x86h_rd(0x2010, 4), x86_cpu_signature(env->model));
-    /* implemented features only: TSC, MSR, CX8, CMOV; no x87/SSE */
+    /* implemented features: TSC, MSR, CX8, CMOV, x87, MMX, SSE-SSE3 */
     assert_int_equal(x86h_rd(0x2018, 4) & (CPUID_TSC | CPUID_MSR | CPUID_CX8 |
                                       CPUID_CMOV), CPUID_TSC | CPUID_MSR |
                      CPUID_CX8 | CPUID_CMOV);
     assert_int_equal(x86h_rd(0x2018, 4) & (CPUID_FP87 | CPUID_SSE | CPUID_SSE2 |
-                                      CPUID_MMX | CPUID_FXSR), 0);
-    assert_int_equal(x86h_rd(0x2014, 4) & CPUID_EXT_SSE3, 0);
+                                      CPUID_MMX | CPUID_FXSR),
+                     CPUID_FP87 | CPUID_SSE | CPUID_SSE2 | CPUID_MMX |
+                     CPUID_FXSR);
+    assert_int_equal(x86h_rd(0x2014, 4) & CPUID_EXT_SSE3, CPUID_EXT_SSE3);
     assert_int_equal(x86h_rd(0x2014, 4) & CPUID_EXT_CX16, CPUID_EXT_CX16);
     /* the fast system calls are implemented (test-x86-sys2) */
     assert_int_equal(x86h_rd(0x201c, 4) & CPUID_EXT2_SYSCALL,

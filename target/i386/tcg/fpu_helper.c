@@ -2,6 +2,7 @@
 #include "emu/osdep.h"
 #include "target/i386/tcg/translate.h"
 #include "exec/cputlb.h"
+#include "target/i386/tcg/fpu_soft.h"
 
 /*
  * The guest's x87 lives in env->fpregs/fpstt/fpus/fpuc/fptags.  This file
@@ -20,9 +21,9 @@
  * precision control, C0-C3, the tag word, stack overflow/underflow and
  * the masked and unmasked exception responses are the host CPU's, bit
  * for bit (the x87 results of a guest are then those of the machine it
- * runs on, as under KVM).  A soft-float back end for other hosts belongs
- * behind the same interface; it is not written yet: there the arithmetic
- * and data-movement x87 instructions raise #UD.
+ * runs on, as under KVM).  Other hosts use the portable back end of
+ * fpu_soft.c behind the same interface; what it does not implement yet
+ * (see fpu_soft.h) raises #UD there.
  */
 
 /* Status word bits */
@@ -128,15 +129,11 @@ static bool x87_backend_exec(uint8_t *img, unsigned enc, uint8_t *mem,
 
 #else
 
-/*
- * Hosts without an x87: a soft-float back end belongs here (80-bit
- * add/sub/mul/div/sqrt/compare and the conversions first).  Until then
- * every arithmetic x87 instruction faults as undefined (#UD).
- */
+/* Hosts without an x87: the portable back end (fpu_soft.h) */
 static bool x87_backend_exec(uint8_t *img, unsigned enc, uint8_t *mem,
                              uint64_t *eflags)
 {
-    return false;
+    return x87_soft_exec(img, enc, mem, eflags);
 }
 
 #endif

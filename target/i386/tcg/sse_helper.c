@@ -99,6 +99,174 @@ static void shift_lanes(SSEVec *r, unsigned n, unsigned esz, uint64_t count,
     }
 }
 
+/* pairs of adjacent lanes of r then of s, combined: phadd/phsub */
+#define HORIZ(field, expr)                                              \
+    do {                                                                \
+        unsigned h_ = n / sizeof(r->field[0]) / 2;                      \
+        t = *r;                                                         \
+        for (unsigned i = 0; i < 2 * h_; i++) {                         \
+            const SSEVec *v_ = i < h_ ? &t : s;                         \
+            unsigned j_ = 2 * (i % h_);                                 \
+            __typeof__(r->field[0]) a = v_->field[j_];                  \
+            __typeof__(r->field[0]) b = v_->field[j_ + 1];              \
+            r->field[i] = (expr);                                       \
+        }                                                               \
+    } while (0)
+
+/* sign-extended (sx) or zero-extended lanes of esz bytes to dsz bytes */
+static void pmovx(SSEVec *r, const SSEVec *s, unsigned esz, unsigned dsz,
+                  bool sx)
+{
+    SSEVec t = *s;
+
+    for (unsigned i = 0; i < 16 / dsz; i++) {
+        uint64_t v = 0;
+        memcpy(&v, &t.b[i * esz], esz);
+        if (sx) {
+            v = (uint64_t)((int64_t)(v << (64 - 8 * esz)) >> (64 - 8 * esz));
+        }
+        memcpy(&r->b[i * dsz], &v, dsz);
+    }
+}
+
+/* the lanes whose mask bit (imm8 or top bit of xmm0's lane) is set from s */
+static void blend(SSEVec *r, const SSEVec *s, unsigned esz, unsigned mask)
+{
+    for (unsigned i = 0; i < 16 / esz; i++) {
+        if (mask & (1u << i)) {
+            memcpy(&r->b[i * esz], &s->b[i * esz], esz);
+        }
+    }
+}
+
+static void ssse3_sse41_op(SSEIntOp op, SSEVec *r, const SSEVec *s,
+                           unsigned n, unsigned imm)
+{
+    SSEVec t;
+
+    switch (op) {
+    case SSE_PSHUFB:
+        t = *r;
+        for (unsigned i = 0; i < n; i++) {
+            r->b[i] = (s->b[i] & 0x80) ? 0 : t.b[s->b[i] & (n - 1)];
+        }
+        break;
+    case SSE_PHADDW:  HORIZ(w, a + b); break;
+    case SSE_PHADDD:  HORIZ(l, a + b); break;
+    case SSE_PHADDSW: HORIZ(sw, sat16(a + b)); break;
+    case SSE_PHSUBW:  HORIZ(w, a - b); break;
+    case SSE_PHSUBD:  HORIZ(l, a - b); break;
+    case SSE_PHSUBSW: HORIZ(sw, sat16(a - b)); break;
+    case SSE_PMADDUBSW:
+        /* the destination's bytes are unsigned, the source's signed */
+        for (unsigned i = 0; i < n / 2; i++) {
+            r->sw[i] = sat16(r->b[2 * i] * s->sb[2 * i] +
+                             r->b[2 * i + 1] * s->sb[2 * i + 1]);
+        }
+        break;
+    case SSE_PSIGNB:  LANES(sb, b < 0 ? (int8_t)-a : b ? a : 0); break;
+    case SSE_PSIGNW:  LANES(sw, b < 0 ? (int16_t)-a : b ? a : 0); break;
+    case SSE_PSIGND:
+        LANES(sl, b < 0 ? (int32_t)(0u - (uint32_t)a) : b ? a : 0);
+        break;
+    case SSE_PMULHRSW:
+        LANES(sw, (int16_t)((((int32_t)a * b >> 14) + 1) >> 1));
+        break;
+    case SSE_PABSB:   LANES(sb, b < 0 ? (int8_t)-b : b); break;
+    case SSE_PABSW:   LANES(sw, b < 0 ? (int16_t)-b : b); break;
+    case SSE_PABSD:
+        LANES(sl, b < 0 ? (int32_t)(0u - (uint32_t)b) : b);
+        break;
+    case SSE_PALIGNR: {
+        /* dst:src as one 2n-byte value, shifted right by imm bytes */
+        uint8_t cat[32] = { 0 };
+        memcpy(cat, s->b, n);
+        memcpy(cat + n, r->b, n);
+        for (unsigned i = 0; i < n; i++) {
+            r->b[i] = imm + i < 2 * n ? cat[imm + i] : 0;
+        }
+        break;
+    }
+    case SSE_PMOVSXBW: pmovx(r, s, 1, 2, true); break;
+    case SSE_PMOVSXBD: pmovx(r, s, 1, 4, true); break;
+    case SSE_PMOVSXBQ: pmovx(r, s, 1, 8, true); break;
+    case SSE_PMOVSXWD: pmovx(r, s, 2, 4, true); break;
+    case SSE_PMOVSXWQ: pmovx(r, s, 2, 8, true); break;
+    case SSE_PMOVSXDQ: pmovx(r, s, 4, 8, true); break;
+    case SSE_PMOVZXBW: pmovx(r, s, 1, 2, false); break;
+    case SSE_PMOVZXBD: pmovx(r, s, 1, 4, false); break;
+    case SSE_PMOVZXBQ: pmovx(r, s, 1, 8, false); break;
+    case SSE_PMOVZXWD: pmovx(r, s, 2, 4, false); break;
+    case SSE_PMOVZXWQ: pmovx(r, s, 2, 8, false); break;
+    case SSE_PMOVZXDQ: pmovx(r, s, 4, 8, false); break;
+    case SSE_PMULDQ:
+        for (unsigned i = 0; i < 2; i++) {
+            r->sq[i] = (int64_t)r->sl[2 * i] * s->sl[2 * i];
+        }
+        break;
+    case SSE_PCMPEQQ: LANES(q, a == b ? ~0ull : 0); break;
+    case SSE_PCMPGTQ: LANES(sq, a > b ? -1 : 0); break;
+    case SSE_PACKUSDW:
+        t = *r;
+        for (unsigned i = 0; i < 4; i++) {
+            int32_t x = t.sl[i], y = s->sl[i];
+            r->w[i] = x < 0 ? 0 : x > 65535 ? 65535 : x;
+            r->w[4 + i] = y < 0 ? 0 : y > 65535 ? 65535 : y;
+        }
+        break;
+    case SSE_PMINSB: LANES(sb, a < b ? a : b); break;
+    case SSE_PMINSD: LANES(sl, a < b ? a : b); break;
+    case SSE_PMINUW: LANES(w, a < b ? a : b); break;
+    case SSE_PMINUD: LANES(l, a < b ? a : b); break;
+    case SSE_PMAXSB: LANES(sb, a > b ? a : b); break;
+    case SSE_PMAXSD: LANES(sl, a > b ? a : b); break;
+    case SSE_PMAXUW: LANES(w, a > b ? a : b); break;
+    case SSE_PMAXUD: LANES(l, a > b ? a : b); break;
+    case SSE_PMULLD: LANES(l, a * b); break;
+    case SSE_PHMINPOSUW: {
+        unsigned idx = 0;
+        for (unsigned i = 1; i < 8; i++) {
+            if (s->w[i] < s->w[idx]) {
+                idx = i;
+            }
+        }
+        r->q[1] = 0;
+        r->q[0] = s->w[idx] | (uint64_t)idx << 16;
+        break;
+    }
+    case SSE_BLENDPS: blend(r, s, 4, imm & 0xf); break;
+    case SSE_BLENDPD: blend(r, s, 8, imm & 0x3); break;
+    case SSE_PBLENDW: blend(r, s, 2, imm); break;
+    case SSE_INSERTPS: {
+        /* imm8[7:6] source lane (0 for m32), [5:4] target, [3:0] zeroes */
+        uint32_t v = s->l[(imm >> 6) & 3];
+        r->l[(imm >> 4) & 3] = v;
+        for (unsigned i = 0; i < 4; i++) {
+            if (imm & (1u << i)) {
+                r->l[i] = 0;
+            }
+        }
+        break;
+    }
+    case SSE_MPSADBW: {
+        /* eight sums of absolute differences of 4-byte blocks */
+        unsigned doff = (imm & 4) ? 4 : 0, soff = (imm & 3) * 4;
+        t = *r;
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned sum = 0;
+            for (unsigned j = 0; j < 4; j++) {
+                int dd = t.b[doff + i + j] - s->b[soff + j];
+                sum += dd < 0 ? -dd : dd;
+            }
+            r->w[i] = sum;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 static void int_op(SSEIntOp op, SSEVec *r, const SSEVec *s, unsigned n,
                    uint32_t arg)
 {
@@ -249,6 +417,7 @@ static void int_op(SSEIntOp op, SSEVec *r, const SSEVec *s, unsigned n,
         r->q[1] = s->q[(imm >> 1) & 1];
         break;
     default:
+        ssse3_sse41_op(op, r, s, n, imm);
         break;
     }
 }
@@ -260,7 +429,24 @@ static void helper_sse_int(void *envp, void *dst, void *src, uint32_t arg)
 
     memcpy(&r, dst, n);
     memcpy(&s, src, n);
-    int_op(arg >> 16, &r, &s, n, arg);
+    switch ((SSEIntOp)(arg >> 16)) {
+    case SSE_PBLENDVB: case SSE_BLENDVPS: case SSE_BLENDVPD: {
+        /* the implicit mask operand xmm0: the top bit of each lane */
+        CPUX86State *env = envp;
+        unsigned esz = (arg >> 16) == SSE_PBLENDVB ? 1 :
+                       (arg >> 16) == SSE_BLENDVPS ? 4 : 8;
+        unsigned mask = 0;
+        for (unsigned i = 0; i < 16 / esz; i++) {
+            mask |= (unsigned)(env->xmm_regs[0].b[i * esz + esz - 1] >> 7)
+                    << i;
+        }
+        blend(&r, &s, esz, mask);
+        break;
+    }
+    default:
+        int_op(arg >> 16, &r, &s, n, arg);
+        break;
+    }
     memcpy(dst, &r, n);
 }
 
@@ -286,6 +472,13 @@ static uint64_t helper_sse_int_ret(void *envp, void *dst, void *src,
     case SSE_MOVMSKPD:
         v = (s.q[0] >> 63) | (s.q[1] >> 63) << 1;
         break;
+    case SSE_PTEST: {
+        SSEVec d;
+        memcpy(&d, dst, 16);
+        v = ((d.q[0] & s.q[0]) | (d.q[1] & s.q[1])) ? 0 : CC_Z;
+        v |= ((~d.q[0] & s.q[0]) | (~d.q[1] & s.q[1])) ? 0 : CC_C;
+        break;
+    }
     default:
         break;
     }
@@ -338,6 +531,26 @@ static uint32_t host_mxcsr_leave(uint32_t saved)
     case 5: OPI(insn, 5); break;                                        \
     case 6: OPI(insn, 6); break;                                        \
     default: OPI(insn, 7); break;                                       \
+    }
+
+/*
+ * The SSE4.1 forms whose imm8 is part of the host instruction: one case
+ * per value ("i" operands print as $k).
+ */
+#define IMMC(insn, k)                                                   \
+    case (k):                                                           \
+        __asm__ volatile(insn " %2, %1, %0" : "+x"(a) : "x"(b), "i"(k)); \
+        break;
+#define IMMC4(insn, k) IMMC(insn, (k)) IMMC(insn, (k) + 1) \
+                       IMMC(insn, (k) + 2) IMMC(insn, (k) + 3)
+#define IMMC16(insn, k) IMMC4(insn, (k)) IMMC4(insn, (k) + 4) \
+                        IMMC4(insn, (k) + 8) IMMC4(insn, (k) + 12)
+#define IMMC64(insn, k) IMMC16(insn, (k)) IMMC16(insn, (k) + 16) \
+                        IMMC16(insn, (k) + 32) IMMC16(insn, (k) + 48)
+#define IMM16(insn, v) switch ((v) & 15) { IMMC16(insn, 0) }
+#define IMM256(insn, v)                                                 \
+    switch ((v) & 255) {                                                \
+    IMMC64(insn, 0) IMMC64(insn, 64) IMMC64(insn, 128) IMMC64(insn, 192) \
     }
 
 /* r = op(r, s) under mxcsr (masks ignored); returns the flags raised */
@@ -442,6 +655,12 @@ static uint32_t fp_op(CPUX86State *env, uint32_t mxcsr, SSEFpOp op,
             __asm__ volatile("cvtsi2sdl %1, %0" : "+x"(a) : "r"(s->l[0]));
         }
         break;
+    case SSE_ROUNDPS: IMM16("roundps", imm); break;
+    case SSE_ROUNDPD: IMM16("roundpd", imm); break;
+    case SSE_ROUNDSS: IMM16("roundss", imm); break;
+    case SSE_ROUNDSD: IMM16("roundsd", imm); break;
+    case SSE_DPPS: IMM256("dpps", imm); break;
+    case SSE_DPPD: IMM256("dppd", imm); break;
     default:
         break;
     }
@@ -539,12 +758,21 @@ static uint32_t fp_op_ret(CPUX86State *env, SSEFpOp op, const SSEVec *r,
 }
 #endif
 
-/* The SSE3 forms run as host instructions: the host must have them */
+/* The SSE3/SSE4.1 forms run as host instructions: the host must have them */
 static bool host_has_sse3(void)
 {
 #if defined(__x86_64__)
     /* reads what libgcc's start-up code found: cheap, thread-safe */
     return __builtin_cpu_supports("sse3");
+#else
+    return true;
+#endif
+}
+
+static bool host_has_sse41(void)
+{
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("sse4.1");
 #else
     return true;
 #endif
@@ -781,6 +1009,10 @@ static void helper_sse_fp(void *envp, void *dst, void *src, uint32_t arg)
         emu_log_mask(LOG_UNIMP, "x86: SSE3 needs SSE3 on the host\n");
         cpu_loop_exit_exception(env_cpu(env), EXCP06_ILLOP, GETPC());
     }
+    if (op >= SSE_ROUNDPS && op <= SSE_DPPD && !host_has_sse41()) {
+        emu_log_mask(LOG_UNIMP, "x86: SSE4.1 needs SSE4.1 on the host\n");
+        cpu_loop_exit_exception(env_cpu(env), EXCP06_ILLOP, GETPC());
+    }
     memcpy(&r, dst, dn);
     memcpy(&s, src, fp_src_bytes(op));
     {
@@ -821,6 +1053,140 @@ static void helper_sse_probe_store(void *envp, uint64_t addr,
     probe_access(envp, addr, 1, MMU_DATA_STORE, (int)mmu_idx, GETPC());
 }
 
+/* ---- SSE4.2 string compares and CRC-32C ---- */
+
+/* element i of v as a signed or unsigned value (imm8[1:0]: the format) */
+static int32_t str_elem(const SSEVec *v, unsigned fmt, unsigned i)
+{
+    switch (fmt & 3) {
+    case 0: return v->b[i];
+    case 1: return v->w[i];
+    case 2: return v->sb[i];
+    default: return v->sw[i];
+    }
+}
+
+/* an explicit length: its absolute value, saturated to n elements */
+static unsigned str_len_explicit(uint64_t v, bool wide, unsigned n)
+{
+    int64_t sv = wide ? (int64_t)v : (int64_t)(int32_t)v;
+    uint64_t mag = sv < 0 ? 0 - (uint64_t)sv : (uint64_t)sv;
+
+    return mag > n ? n : (unsigned)mag;
+}
+
+/* an implicit length: elements before the first null one */
+static unsigned str_len_implicit(const SSEVec *v, unsigned fmt, unsigned n)
+{
+    unsigned i = 0;
+
+    while (i < n && str_elem(v, fmt, i) != 0) {
+        i++;
+    }
+    return i;
+}
+
+static uint64_t helper_sse_pcmpstr(void *envp, void *src1, void *src2,
+                                   uint32_t arg, uint64_t rax, uint64_t rdx)
+{
+    CPUX86State *env = envp;
+    unsigned imm = arg & 0xff, fmt = imm & 3, agg = (imm >> 2) & 3;
+    unsigned n = (fmt & 1) ? 8 : 16;
+    unsigned la, lb, res = 0, idx;
+    SSEVec a, b;
+    uint64_t flags;
+
+    memcpy(&a, src1, 16);
+    memcpy(&b, src2, 16);
+    if (arg & SSE_STR_EXPLICIT) {
+        la = str_len_explicit(rax, arg & SSE_STR_WIDE, n);
+        lb = str_len_explicit(rdx, arg & SSE_STR_WIDE, n);
+    } else {
+        la = str_len_implicit(&a, fmt, n);
+        lb = str_len_implicit(&b, fmt, n);
+    }
+    /* IntRes1: bit j for element j of the second operand */
+    for (unsigned j = 0; j < n; j++) {
+        bool bit = false;
+        switch (agg) {
+        case 0: /* equal any: b[j] is one of a[0..la) */
+            for (unsigned i = 0; i < la && j < lb && !bit; i++) {
+                bit = str_elem(&a, fmt, i) == str_elem(&b, fmt, j);
+            }
+            break;
+        case 1: /* ranges: a[2k] <= b[j] <= a[2k + 1], both bounds valid */
+            for (unsigned i = 0; i + 1 < la && j < lb && !bit; i += 2) {
+                int32_t v = str_elem(&b, fmt, j);
+                bit = str_elem(&a, fmt, i) <= v &&
+                      v <= str_elem(&a, fmt, i + 1);
+            }
+            break;
+        case 2: /* equal each: both invalid compare true */
+            if (j >= la && j >= lb) {
+                bit = true;
+            } else if (j < la && j < lb) {
+                bit = str_elem(&a, fmt, j) == str_elem(&b, fmt, j);
+            }
+            break;
+        default: /* equal ordered: a starts at b[j]; an invalid a matches */
+            bit = true;
+            for (unsigned i = 0; j + i < n && i < la && bit; i++) {
+                bit = j + i < lb &&
+                      str_elem(&a, fmt, i) == str_elem(&b, fmt, j + i);
+            }
+            break;
+        }
+        res |= (unsigned)bit << j;
+    }
+    /* IntRes2: polarity (imm8[5:4]); the masked form inverts valid b only */
+    switch ((imm >> 4) & 3) {
+    case 1:
+        res ^= (1u << n) - 1;
+        break;
+    case 3:
+        res ^= (1u << lb) - 1;
+        break;
+    default:
+        break;
+    }
+    flags = (res ? CC_C : 0) | (lb < n ? CC_Z : 0) | (la < n ? CC_S : 0) |
+            ((res & 1) ? CC_O : 0);
+    if (arg & SSE_STR_MASK) {
+        X86XMMReg *x0 = &env->xmm_regs[0];
+        if (imm & 0x40) {
+            /* each element all ones or zeros */
+            unsigned esz = 16 / n;
+            for (unsigned i = 0; i < n; i++) {
+                memset(&x0->b[i * esz], (res >> i) & 1 ? 0xff : 0, esz);
+            }
+        } else {
+            x0->q[0] = res;
+            x0->q[1] = 0;
+        }
+        return flags;
+    }
+    if (!res) {
+        idx = n;
+    } else if (imm & 0x40) {
+        idx = 31 - __builtin_clz(res);
+    } else {
+        idx = __builtin_ctz(res);
+    }
+    return flags | (uint64_t)idx << 32;
+}
+
+/* The CRC-32C of the low `bytes` bytes of value, bit by bit (reflected) */
+static uint64_t helper_crc32c(uint64_t crc, uint64_t value, uint32_t bytes)
+{
+    uint32_t c = (uint32_t)crc;
+
+    for (unsigned i = 0; i < bytes * 8 && i < 64; i++) {
+        bool lsb = (c ^ (uint32_t)(value >> i)) & 1;
+        c = (c >> 1) ^ (lsb ? 0x82f63b78u : 0);
+    }
+    return c;
+}
+
 /*
  * Integer helpers neither read nor write TCG globals; the floating-point
  * ones may raise, so they see the globals synced (rip was written before).
@@ -851,4 +1217,17 @@ const TCGHelperInfo x86_helper_sse_probe_store = {
     .func = (void *)helper_sse_probe_store, .name = "sse_probe_store",
     .flags = TCG_CALL_NO_WG, .ret = TCG_CALL_VOID, .nargs = 3,
     .args = { TCG_CALL_PTR, TCG_CALL_I64, TCG_CALL_I32 },
+};
+const TCGHelperInfo x86_helper_sse_pcmpstr = {
+    .func = (void *)helper_sse_pcmpstr, .name = "sse_pcmpstr",
+    .flags = TCG_CALL_NO_RWG | TCG_CALL_NO_WG, .ret = TCG_CALL_I64,
+    .nargs = 6,
+    .args = { TCG_CALL_PTR, TCG_CALL_PTR, TCG_CALL_PTR, TCG_CALL_I32,
+              TCG_CALL_I64, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_crc32c = {
+    .func = (void *)helper_crc32c, .name = "crc32c",
+    .flags = TCG_CALL_NO_RWG | TCG_CALL_NO_WG, .ret = TCG_CALL_I64,
+    .nargs = 3,
+    .args = { TCG_CALL_I64, TCG_CALL_I64, TCG_CALL_I32 },
 };

@@ -44,8 +44,26 @@ typedef enum SSEIntOp {
     SSE_PSLLW, SSE_PSLLD, SSE_PSLLQ, SSE_PSRLDQ, SSE_PSLLDQ,
     SSE_PSHUFW, SSE_PSHUFD, SSE_PSHUFHW, SSE_PSHUFLW,
     SSE_SHUFPS, SSE_SHUFPD,
+    /* SSSE3 */
+    SSE_PSHUFB, SSE_PHADDW, SSE_PHADDD, SSE_PHADDSW, SSE_PMADDUBSW,
+    SSE_PHSUBW, SSE_PHSUBD, SSE_PHSUBSW, SSE_PSIGNB, SSE_PSIGNW, SSE_PSIGND,
+    SSE_PMULHRSW, SSE_PABSB, SSE_PABSW, SSE_PABSD,
+    SSE_PALIGNR,                                        /* imm8: shift */
+    /* SSE4.1 (the blendv forms read xmm0 as the mask) */
+    SSE_PBLENDVB, SSE_BLENDVPS, SSE_BLENDVPD,
+    SSE_PMOVSXBW, SSE_PMOVSXBD, SSE_PMOVSXBQ, SSE_PMOVSXWD, SSE_PMOVSXWQ,
+    SSE_PMOVSXDQ,
+    SSE_PMOVZXBW, SSE_PMOVZXBD, SSE_PMOVZXBQ, SSE_PMOVZXWD, SSE_PMOVZXWQ,
+    SSE_PMOVZXDQ,
+    SSE_PMULDQ, SSE_PCMPEQQ, SSE_PACKUSDW, SSE_PCMPGTQ,
+    SSE_PMINSB, SSE_PMINSD, SSE_PMINUW, SSE_PMINUD,
+    SSE_PMAXSB, SSE_PMAXSD, SSE_PMAXUW, SSE_PMAXUD,
+    SSE_PMULLD, SSE_PHMINPOSUW,
+    SSE_BLENDPS, SSE_BLENDPD, SSE_PBLENDW,              /* imm8: lanes */
+    SSE_INSERTPS, SSE_MPSADBW,                          /* imm8: control */
     /* sse_int_ret */
     SSE_PMOVMSKB, SSE_MOVMSKPS, SSE_MOVMSKPD,
+    SSE_PTEST,                                          /* EFLAGS: ZF CF */
     SSE_INT_NB_OPS
 } SSEIntOp;
 
@@ -67,10 +85,33 @@ typedef enum SSEFpOp {
     SSE_CVTPI2PS, SSE_CVTPI2PD,                         /* src: 8 bytes */
     SSE_CVTPS2PI, SSE_CVTTPS2PI, SSE_CVTPD2PI, SSE_CVTTPD2PI, /* dst: mm */
     SSE_CVTSI2SS, SSE_CVTSI2SD,     /* src: 32/64-bit integer (XMM: 64) */
+    /* SSE4.1; imm8: rounding control / dot-product lane masks */
+    SSE_ROUNDPS, SSE_ROUNDPD, SSE_ROUNDSS, SSE_ROUNDSD, SSE_DPPS, SSE_DPPD,
     /* sse_fp_ret */
     SSE_COMISS, SSE_UCOMISS, SSE_COMISD, SSE_UCOMISD,   /* EFLAGS */
     SSE_CVTSS2SI, SSE_CVTTSS2SI, SSE_CVTSD2SI, SSE_CVTTSD2SI,
     SSE_FP_NB_OPS
 } SSEFpOp;
+
+/*
+ * SSE4.2 string compares (pcmpestri/pcmpestrm/pcmpistri/pcmpistrm):
+ * sse_pcmpstr(env, src1, src2, arg, rax, rdx): i64 compares the xmm
+ * register src1 with src2 under imm8 = arg & 0xff; the string lengths
+ * are rax/rdx (SSE_STR_EXPLICIT; SSE_STR_WIDE: 64-bit) or found from
+ * the terminating null elements.  The mask forms (SSE_STR_MASK) write
+ * xmm0.  Returns the EFLAGS bits (CF ZF SF OF) in bits 0-31 and the
+ * index for ecx in bits 32-63.
+ */
+#define SSE_STR_EXPLICIT (1u << 8)
+#define SSE_STR_MASK     (1u << 9)
+#define SSE_STR_WIDE     (1u << 10)
+extern const TCGHelperInfo x86_helper_sse_pcmpstr;
+
+/*
+ * crc32 (SSE4.2): crc32c(crc, value, bytes): the CRC-32C (Castagnoli,
+ * reflected polynomial 0x82f63b78) of the low bytes of value, continued
+ * from crc, without the pre- and post-inversion.
+ */
+extern const TCGHelperInfo x86_helper_crc32c;
 
 #endif

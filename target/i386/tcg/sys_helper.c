@@ -28,9 +28,10 @@ static void EMU_NORETURN helper_raise_err(void *envp, uint32_t excp,
 
 /*
  * What the translator implements, by feature word.  The model's bits are
- * ANDed with these, so a guest never sees a feature that would #UD: no
- * x87/MMX/SSE/FXSR (not translated yet), no CLFLUSH, no
- * PSE36; APIC and TSC-deadline are added in leaf 1 when the CPU has a
+ * ANDed with these, so a guest never sees a feature that would #UD:
+ * x87, FXSR, MMX, SSE, SSE2, SSE3 and CLFLUSH are translated (the
+ * differential tests test-x86-fpu and test-x86-sse check them against the
+ * host CPU); no PSE36; APIC and TSC-deadline are added in leaf 1 when the CPU has a
  * local APIC model (hw/intc/apic.c).
  * MTRR/PAT/MCA are there because their MSRs are stored (SeaBIOS programs
  * the MTRRs when CPUID says so); PSE/PAE/PGE/NX/LM describe the paging
@@ -40,8 +41,10 @@ static void EMU_NORETURN helper_raise_err(void *envp, uint32_t excp,
 #define TCG_FEAT_EDX (CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
                       CPUID_MCE | CPUID_CX8 | CPUID_MTRR | \
                       CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT | \
-                      CPUID_DE | CPUID_SEP)
-#define TCG_FEAT_ECX (CPUID_EXT_CX16 | CPUID_EXT_POPCNT | CPUID_EXT_MOVBE)
+                      CPUID_DE | CPUID_SEP | CPUID_FP87 | CPUID_FXSR | \
+                      CPUID_MMX | CPUID_SSE | CPUID_SSE2 | CPUID_CLFLUSH)
+#define TCG_FEAT_ECX (CPUID_EXT_CX16 | CPUID_EXT_POPCNT | CPUID_EXT_MOVBE | \
+                      CPUID_EXT_SSE3)
 #define TCG_FEAT_EXT2_EDX (CPUID_EXT2_NX | CPUID_EXT2_LM | CPUID_EXT2_SYSCALL)
 #define TCG_FEAT_EXT3_ECX (CPUID_EXT3_LAHF_LM | CPUID_EXT3_ABM)
 
