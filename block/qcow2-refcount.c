@@ -1031,6 +1031,7 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, int fix)
     bool repaired = false;
     for (uint64_t c = 0; c < end; c++) {
         uint64_t stored, computed = c < cs.nb_clusters ? cs.refs[c] : 0;
+        uint64_t highest_before = highest;
         ret = qcow2_get_refcount(bs, c, &stored);
         if (ret < 0) {
             fprintf(stderr, "Can't get refcount for cluster %" PRIu64 ": %s\n",
@@ -1038,7 +1039,8 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, int fix)
             res->check_errors++;
             continue;
         }
-        if (computed) {
+        /* as QEMU, the end counts clusters in use or leaked (not repaired) */
+        if (computed || stored) {
             highest = c;
         }
         if (stored == computed) {
@@ -1069,6 +1071,10 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, int fix)
                 continue;
             }
             repaired = true;
+            if (!computed && highest == c) {
+                /* a repaired leak at the end no longer counts */
+                highest = highest_before;
+            }
             if (leak) {
                 res->leaks_fixed++;
             } else {

@@ -3032,6 +3032,29 @@ static int64_t qcow2_metadata_size(uint64_t size, uint64_t cs,
     return (int64_t)((meta + blocks + table) * cs);
 }
 
+/*
+ * qemu-img measure reports a bitmaps size for sources that could hold
+ * persistent bitmaps: qcow2 version 3 images.
+ */
+static bool can_hold_bitmaps(BlockDriverState *bs)
+{
+    json_object *data, *compat;
+    StrBuf human;
+    bool v3;
+
+    if (strcmp(bs->drv->format_name, "qcow2") || !bs->drv->dump_info) {
+        return false;
+    }
+    data = json_object_new_object();
+    strbuf_init(&human);
+    bs->drv->dump_info(bs, &human, data);
+    v3 = json_object_object_get_ex(data, "compat", &compat) &&
+         !strcmp(json_object_get_string(compat), "1.1");
+    strbuf_free(&human);
+    json_object_put(data);
+    return v3;
+}
+
 /* Bytes of the source that hold data, counted in whole clusters of cs */
 static int measure_allocated(BlockDriverState *bs, uint64_t cs,
                              uint64_t *bytes)
@@ -3192,7 +3215,7 @@ static int img_measure(int argc, char **argv)
         size = bdrv_getlength(bs);
         int r = size < 0 ? (int)size
                          : measure_allocated(bs, is_qcow2 ? cs : 1, &allocated);
-        show_bitmaps = is_qcow2 && !strcmp(bs->drv->format_name, "qcow2");
+        show_bitmaps = is_qcow2 && can_hold_bitmaps(bs);
         bdrv_unref(bs);
         if (r < 0) {
             error_report("Unable to get block status: %s", strerror(-r));

@@ -184,6 +184,140 @@ static Aml *isa_device(const char *name, const char *hid, int uid,
     return dev;
 }
 
+/* PIIX3 PIRQ route registers (82371SB PIRQRC[A:D], config 0x60-0x63) */
+#define PIIX_PIRQ_REGS   0x60
+#define AML_PCI_CONFIG   0x02    /* OperationRegion space */
+#define AML_BYTE_ACC     0x01    /* Field: ByteAcc, NoLock, Preserve */
+
+/* Interrupt(ResourceConsumer, Level, ActiveHigh, Shared) {irqs} */
+static Aml *pci_link_irqs(const uint32_t *irqs, unsigned count)
+{
+    Aml *crs = aml_resource_template();
+
+    aml_append(crs, aml_interrupt(true, false, true, irqs, count));
+    return crs;
+}
+
+/*
+ * PCI interrupt link LNKA-D (PNP0C0F): one per PIIX3 PIRQ.  The methods
+ * read and write the route register through the PRQn field, so what the
+ * OS chooses is what the PIIX3 model routes; bit 7 disables the PIRQ.
+ * The IRQ number sits at byte 5 of the extended interrupt descriptor.
+ */
+static Aml *pci_link_device(int n)
+{
+    static const uint32_t possible[] = { 5, 10, 11 };
+    static const uint32_t none[] = { 0 };
+    char name[5], reg[5];
+    Aml *dev, *method, *cond;
+
+    snprintf(name, sizeof(name), "LNK%c", 'A' + n);
+    snprintf(reg, sizeof(reg), "PRQ%d", n);
+    dev = aml_device(name);
+    aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0C0F")));
+    aml_append(dev, aml_name_decl("_UID", aml_int(n)));
+    aml_append(dev, aml_name_decl("_PRS",
+                                  pci_link_irqs(possible,
+                                                ARRAY_SIZE(possible))));
+
+    method = aml_method("_STA", 0, false);
+    cond = aml_if(aml_and(aml_name(reg), aml_int(0x80), NULL));
+    aml_append(cond, aml_return(aml_int(0x09)));   /* present, disabled */
+    aml_append(method, cond);
+    cond = aml_else();
+    aml_append(cond, aml_return(aml_int(0x0b)));   /* present, enabled */
+    aml_append(method, cond);
+    aml_append(dev, method);
+
+    method = aml_method("_DIS", 0, false);
+    aml_append(method, aml_or(aml_name(reg), aml_int(0x80), aml_name(reg)));
+    aml_append(dev, method);
+
+    method = aml_method("_CRS", 0, false);
+    aml_append(method, aml_name_decl("PRR0", pci_link_irqs(none, 1)));
+    aml_append(method, aml_create_dword_field(aml_name("PRR0"), aml_int(5),
+                                              "PRRI"));
+    cond = aml_if(aml_lless(aml_name(reg), aml_int(0x80)));
+    aml_append(cond, aml_store(aml_name(reg), aml_name("PRRI")));
+    aml_append(method, cond);
+    aml_append(method, aml_return(aml_name("PRR0")));
+    aml_append(dev, method);
+
+    method = aml_method("_SRS", 1, false);
+    aml_append(method, aml_create_dword_field(aml_arg(0), aml_int(5),
+                                              "PRRI"));
+    aml_append(method, aml_store(aml_name("PRRI"), aml_name(reg)));
+    aml_append(dev, method);
+    return dev;
+}
+
+/* LNKS: the PIIX4 PM function's SCI, hard-wired to IRQ 9 */
+static Aml *sci_link_device(void)
+{
+    static const uint32_t sci[] = { PC_ACPI_SCI_IRQ };
+    Aml *dev = aml_device("LNKS");
+    Aml *method;
+
+    aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0C0F")));
+    aml_append(dev, aml_name_decl("_UID", aml_int(4)));
+    aml_append(dev, aml_name_decl("_STA", aml_int(0x0b)));
+    aml_append(dev, aml_name_decl("_PRS", pci_link_irqs(sci, 1)));
+    aml_append(dev, aml_name_decl("_CRS", pci_link_irqs(sci, 1)));
+    method = aml_method("_SRS", 1, false);
+    aml_append(dev, method);
+    return dev;
+}
+
+/*
+ * _PRT of the root bus: INTx of slot s goes to PIRQ (pin + s - 1) & 3,
+ * the i440FX board wiring (piix3_map_irq); slot 1's INTA is the PM
+ * function's SCI.  The links serve both PIC and APIC mode, because the
+ * PIIX3 drives the same ISA IRQ into the 8259 and the IOAPIC.
+ */
+static Aml *pci_routing_table(void)
+{
+    Aml *prt = aml_package();
+
+    for (int slot = 0; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            Aml *entry = aml_package();
+            char link[5];
+
+            if (slot == 1 && pin == 0) {
+                snprintf(link, sizeof(link), "LNKS");
+            } else {
+                snprintf(link, sizeof(link), "LNK%c",
+                         'A' + ((pin + slot - 1) & 3));
+            }
+            aml_append(entry, aml_int(((uint64_t)slot << 16) | 0xffff));
+            aml_append(entry, aml_int(pin));
+            aml_append(entry, aml_name(link));
+            aml_append(entry, aml_int(0));
+            aml_append(prt, entry);
+        }
+    }
+    return prt;
+}
+
+/* Processor devices; _UID matches the MADT's ACPI processor UID */
+static void build_cpus_aml(Aml *sb, const PCAcpiConfig *cfg)
+{
+    unsigned ncpus = MAX(cfg->max_cpus, cfg->cpus);
+
+    for (unsigned i = 0; i < ncpus && i <= 0xfff; i++) {
+        char name[5];
+        Aml *dev;
+
+        snprintf(name, sizeof(name), "C%03X", i);
+        dev = aml_device(name);
+        aml_append(dev, aml_name_decl("_HID", aml_string("ACPI0007")));
+        aml_append(dev, aml_name_decl("_UID", aml_int(i)));
+        aml_append(dev, aml_name_decl("_STA",
+                                      aml_int(i < cfg->cpus ? 0x0f : 0)));
+        aml_append(sb, dev);
+    }
+}
+
 static void build_dsdt_aml(Aml *dsdt, const PCAcpiConfig *cfg)
 {
     static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -191,7 +325,7 @@ static void build_dsdt_aml(Aml *dsdt, const PCAcpiConfig *cfg)
     Aml *sb = aml_scope("\\_SB");
     Aml *pci = aml_device("PCI0");
     Aml *isa = aml_device("ISA");
-    Aml *crs, *pkg;
+    Aml *crs, *pkg, *field;
     uint64_t hole_start = MIN(cfg->below_4g_mem, (uint64_t)PCI_HOLE_END);
 
     aml_append(pci, aml_name_decl("_HID", aml_eisaid("PNP0A03")));
@@ -211,9 +345,12 @@ static void build_dsdt_aml(Aml *dsdt, const PCAcpiConfig *cfg)
                                          false));
     }
     aml_append(pci, aml_name_decl("_CRS", crs));
+    aml_append(pci, aml_name_decl("_PRT", pci_routing_table()));
 
     /* PIIX3 (00:01.0) and its ISA devices */
     aml_append(isa, aml_name_decl("_ADR", aml_int(0x00010000)));
+    aml_append(isa, aml_operation_region("P40C", AML_PCI_CONFIG,
+                                         PIIX_PIRQ_REGS, 4));
 
     crs = aml_resource_template();
     aml_append(crs, aml_io(0x60, 0x60, 1, 1));
@@ -226,7 +363,8 @@ static void build_dsdt_aml(Aml *dsdt, const PCAcpiConfig *cfg)
     aml_append(isa, isa_device("MOU", "PNP0F13", -1, crs));
 
     crs = aml_resource_template();
-    aml_append(crs, aml_io(0x70, 0x70, 0x10, 2));
+    /* 8 ports, as QEMU describes it: Linux then offers 242 NVRAM bytes */
+    aml_append(crs, aml_io(0x70, 0x70, 1, 8));
     aml_append(crs, aml_irq_no_flags(8));
     aml_append(isa, isa_device("RTC", "PNP0B00", -1, crs));
 
@@ -244,6 +382,19 @@ static void build_dsdt_aml(Aml *dsdt, const PCAcpiConfig *cfg)
 
     aml_append(pci, isa);
     aml_append(sb, pci);
+
+    field = aml_field("PCI0.ISA.P40C", AML_BYTE_ACC);
+    for (int i = 0; i < 4; i++) {
+        char reg[5];
+        snprintf(reg, sizeof(reg), "PRQ%d", i);
+        aml_append(field, aml_named_field(reg, 8));
+    }
+    aml_append(sb, field);
+    for (int i = 0; i < 4; i++) {
+        aml_append(sb, pci_link_device(i));
+    }
+    aml_append(sb, sci_link_device());
+    build_cpus_aml(sb, cfg);
     aml_append(dsdt, sb);
 
     /* S5 (soft off): SLP_TYP 0 on the PIIX4 PM block */

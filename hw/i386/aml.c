@@ -427,3 +427,142 @@ Aml *aml_qword_memory(uint64_t min, uint64_t max)
     aml_put_le(a, max - min + 1, 8);
     return a;
 }
+
+Aml *aml_interrupt(bool level, bool active_low, bool shared,
+                   const uint32_t *irqs, unsigned count)
+{
+    Aml *a = aml_raw();
+
+    count = MIN(count, 255u);
+    aml_put_byte(a, 0x89);
+    aml_put_le(a, 2 + 4 * count, 2);
+    /* bit 0 consumer, bit 1 edge, bit 2 active low, bit 3 shared */
+    aml_put_byte(a, 0x01 | (level ? 0 : 0x02) | (active_low ? 0x04 : 0) |
+                    (shared ? 0x08 : 0));
+    aml_put_byte(a, count);
+    for (unsigned i = 0; i < count; i++) {
+        aml_put_le(a, irqs[i], 4);
+    }
+    return a;
+}
+
+Aml *aml_arg(int n)
+{
+    Aml *a = aml_raw();
+
+    aml_put_byte(a, 0x68 + (n & 7));
+    return a;
+}
+
+Aml *aml_local(int n)
+{
+    Aml *a = aml_raw();
+
+    aml_put_byte(a, 0x60 + (n & 7));
+    return a;
+}
+
+/* opcode, then the operands in order; a NULL operand is a NullName target */
+static Aml *aml_opcode(uint8_t op, Aml *x, Aml *y, Aml *z, int nops)
+{
+    Aml *ops[3] = { x, y, z };
+    Aml *a = aml_raw();
+
+    aml_put_byte(a, op);
+    for (int i = 0; i < nops; i++) {
+        if (ops[i]) {
+            aml_append(a, ops[i]);
+        } else {
+            aml_put_byte(a, 0x00);
+        }
+    }
+    return a;
+}
+
+Aml *aml_store(Aml *value, Aml *target)
+{
+    return aml_opcode(0x70, value, target, NULL, 2);
+}
+
+Aml *aml_and(Aml *a, Aml *b, Aml *target)
+{
+    return aml_opcode(0x7b, a, b, target, 3);
+}
+
+Aml *aml_or(Aml *a, Aml *b, Aml *target)
+{
+    return aml_opcode(0x7d, a, b, target, 3);
+}
+
+Aml *aml_lless(Aml *a, Aml *b)
+{
+    return aml_opcode(0x95, a, b, NULL, 2);
+}
+
+Aml *aml_if(Aml *predicate)
+{
+    Aml *a = aml_container(AML_KIND_PKG, 0xa0, -1, NULL);
+
+    /* the predicate sits inside the PkgLength, before the body */
+    aml_append(a, predicate);
+    return a;
+}
+
+Aml *aml_else(void)
+{
+    return aml_container(AML_KIND_PKG, 0xa1, -1, NULL);
+}
+
+Aml *aml_create_dword_field(Aml *buf, Aml *byte_index, const char *name)
+{
+    Aml *a = aml_opcode(0x8a, buf, byte_index, NULL, 2);
+
+    aml_append(a, aml_name(name));
+    return a;
+}
+
+Aml *aml_operation_region(const char *name, uint8_t space, uint32_t offset,
+                          uint32_t len)
+{
+    Aml *a = aml_raw();
+
+    aml_put_byte(a, AML_EXT_OP);
+    aml_put_byte(a, 0x80);
+    aml_append(a, aml_name(name));
+    aml_put_byte(a, space);
+    aml_append(a, aml_int(offset));
+    aml_append(a, aml_int(len));
+    return a;
+}
+
+Aml *aml_field(const char *region, uint8_t flags)
+{
+    Aml *a = aml_container(AML_KIND_PKG, AML_EXT_OP, 0x81, region);
+
+    aml_head(a, &flags, 1);
+    return a;
+}
+
+Aml *aml_named_field(const char *name, unsigned bits)
+{
+    uint8_t buf[64], pl[4];
+    Aml *a = aml_raw();
+    size_t n = aml_namestring(buf, sizeof(buf), name);
+
+    /* a NameSeg followed by the width in PkgLength form (not counting
+     * its own bytes) */
+    aml_put(a, buf, n);
+    if (bits < 0x40) {
+        aml_put_byte(a, bits);
+    } else {
+        int len = aml_encode_pkglen(pl, bits);
+        /* aml_encode_pkglen counts its own bytes: take them back out */
+        size_t v = bits;
+        pl[0] = ((len - 1) << 6) | (v & 0xf);
+        for (int i = 1; i < len; i++) {
+            pl[i] = v >> (4 + 8 * (i - 1));
+        }
+        aml_put(a, pl, len);
+    }
+    return a;
+}

@@ -41,6 +41,26 @@ Aml *aml_word_bus_number(uint16_t min, uint16_t max);
 Aml *aml_word_io(uint16_t min, uint16_t max);
 Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable);
 Aml *aml_qword_memory(uint64_t min, uint64_t max);
+/* Extended interrupt descriptor (ACPI 6.4.3.6), consumer */
+Aml *aml_interrupt(bool level, bool active_low, bool shared,
+                   const uint32_t *irqs, unsigned count);
+
+/* Operators and data for method bodies (ACPI 20.2.5) */
+Aml *aml_arg(int n);                             /* Arg0..Arg6 */
+Aml *aml_local(int n);                           /* Local0..Local7 */
+Aml *aml_store(Aml *value, Aml *target);
+Aml *aml_and(Aml *a, Aml *b, Aml *target);       /* target may be NULL */
+Aml *aml_or(Aml *a, Aml *b, Aml *target);
+Aml *aml_lless(Aml *a, Aml *b);
+Aml *aml_if(Aml *predicate);                     /* body appended */
+Aml *aml_else(void);
+Aml *aml_create_dword_field(Aml *buf, Aml *byte_index, const char *name);
+/* OperationRegion(name, space, offset, len); space 2 is PCI_Config */
+Aml *aml_operation_region(const char *name, uint8_t space, uint32_t offset,
+                          uint32_t len);
+/* Field(region, flags) { appended aml_named_field()s } */
+Aml *aml_field(const char *region, uint8_t flags);
+Aml *aml_named_field(const char *name, unsigned bits);
 
 /* Encode an AML PkgLength for a package of body_len bytes; returns size */
 int aml_encode_pkglen(uint8_t out[4], size_t body_len);

@@ -31,6 +31,8 @@
 #include "system/system.h"
 #include "system/kvm.h"
 #include "target/i386/cpu.h"
+#include "hw/i386/smbios.h"
+#include "monitor/monitor.h"
 #include <sys/stat.h>
 
 #define PC_NUM_GSI          24
@@ -65,6 +67,9 @@ typedef struct PCMachine {
     uint64_t below_4g_mem;
     uint64_t above_4g_mem;
     IRQLine gsi[PC_NUM_GSI];
+    /* "info irq": low-to-high transitions seen on each GSI */
+    uint64_t gsi_raised[PC_NUM_GSI];
+    bool gsi_level[PC_NUM_GSI];
     IRQLine i8259_irqs[ISA_NUM_IRQS];
     IRQLine ioapic_irqs[IOAPIC_NUM_PINS];
     bool irqchip_in_kernel;
@@ -83,6 +88,10 @@ static void pc_gsi_handler(void *opaque, int n, int level)
 {
     PCMachine *s = opaque;
 
+    if (n >= 0 && n < PC_NUM_GSI) {
+        s->gsi_raised[n] += level && !s->gsi_level[n];
+        s->gsi_level[n] = level != 0;
+    }
     if (s->irqchip_in_kernel) {
         kvm_set_irq(n, level);
         return;
@@ -507,6 +516,36 @@ static bool pc_fw_cfg_init(MachineState *ms, PCMachine *s, Error **errp)
     return true;
 }
 
+/*
+ * SMBIOS: QEMU's product string and machine version, but emu's name as
+ * the manufacturer (QEMU reports "QEMU"); SeaBIOS adds the BIOS entry.
+ */
+static bool pc_smbios_init(MachineState *ms, PCMachine *s, Error **errp)
+{
+    SmbiosConfig cfg = {
+        .manufacturer = "emu",
+        .product = "Standard PC (i440FX + PIIX, 1996)",
+        .version = "pc-i440fx-7.2",
+        .cpus = ms->smp.cpus,
+        .max_cpus = MAX(ms->smp.max_cpus, ms->smp.cpus),
+        .below_4g_mem = s->below_4g_mem,
+        .above_4g_mem = s->above_4g_mem,
+    };
+    CPUState *cs = first_cpu;
+
+    memcpy(cfg.uuid, vm_uuid, sizeof(cfg.uuid));
+    if (cs) {
+        CPUX86State *env = &X86_CPU(cs)->env;
+        cfg.cpuid_signature = env->cpuid_version;
+        for (unsigned i = 0; i < env->nr_cpuid; i++) {
+            if (env->cpuid[i].function == 1) {
+                cfg.cpuid_features = env->cpuid[i].edx;
+            }
+        }
+    }
+    return pc_smbios_setup(s->fw_cfg, &cfg, errp);
+}
+
 static bool pc_init(MachineState *ms, Error **errp)
 {
     PCMachine *s = &pcm;
@@ -596,7 +635,8 @@ static bool pc_init(MachineState *ms, Error **errp)
     for (int i = 0; i < 4; i++) {
         acpi.serial_present[i] = serial_hd(i) != NULL;
     }
-    if (!pc_acpi_setup(s->fw_cfg, &acpi, errp)) {
+    if (!pc_acpi_setup(s->fw_cfg, &acpi, errp) ||
+        !pc_smbios_init(ms, s, errp)) {
         return false;
     }
 
@@ -615,6 +655,29 @@ static bool pc_init(MachineState *ms, Error **errp)
     }
     return true;
 }
+
+/* HMP "info irq": QEMU prints per-controller counts; emu counts per GSI */
+static json_object *hmp_info_irq(Monitor *mon, json_object *args,
+                                 Error **errp)
+{
+    monitor_printf(mon, "IRQ statistics (GSI, times raised):\n");
+    for (int i = 0; i < PC_NUM_GSI; i++) {
+        if (pcm.gsi_raised[i]) {
+            monitor_printf(mon, "%2d: %" PRIu64 "\n", i, pcm.gsi_raised[i]);
+        }
+    }
+    return NULL;
+}
+
+static const MonitorCommand pc_monitor_commands[] = {
+    {
+        .hmp_name = "info irq",
+        .help = "show the interrupt statistics",
+        .handler = hmp_info_irq,
+    },
+    { .handler = NULL }
+};
+MONITOR_REGISTER_COMMANDS(pc_monitor_commands)
 
 static const MachineInfo pc_machine = {
     .name = "pc-i440fx-7.2",

@@ -9,6 +9,9 @@
 #include "system/memory.h"
 #include "cpu.h"
 #include <ctype.h>
+#ifdef CONFIG_CAPSTONE
+#include <capstone/capstone.h>
+#endif
 
 /* Registers of cs as the accelerator has them now */
 static void cpu_synchronize(CPUState *cs)
@@ -183,8 +186,13 @@ static bool parse_fmt(const char *s, uint64_t *count, char *format,
             *format = *p;
             break;
         case 'i':
-            error_setg(errp, "format 'i' (disassembly) is not supported yet");
+#ifdef CONFIG_CAPSTONE
+            *format = *p;
+            break;
+#else
+            error_setg(errp, "format 'i' needs emu built with capstone");
             return false;
+#endif
         case 'b': *size = 1; break;
         case 'h': *size = 2; break;
         case 'w': *size = 4; break;
@@ -263,6 +271,73 @@ static bool read_guest(CPUState *cs, uint64_t addr, uint8_t *buf,
     return true;
 }
 
+#ifdef CONFIG_CAPSTONE
+/* Code width the CPU runs at: 16 (real/VM86/16-bit CS), 32 or 64 */
+static cs_mode x86_code_mode(CPUState *cs)
+{
+    CPUX86State *env;
+    uint32_t cs_flags;
+
+    if (!cs || cs->cc != &x86_cpu_class) {
+        return CS_MODE_32;
+    }
+    env = &X86_CPU(cs)->env;
+    cs_flags = env->segs[R_CS].flags;
+    if (!(env->cr[0] & 1) || (env->rflags & (1u << 17))) {
+        return CS_MODE_16;
+    }
+    if ((env->efer & MSR_EFER_LMA) && (cs_flags & DESC_L_MASK)) {
+        return CS_MODE_64;
+    }
+    return cs_flags & DESC_B_MASK ? CS_MODE_32 : CS_MODE_16;
+}
+
+/*
+ * "x /Ni addr": N instructions, in the mode of the monitor's CPU, in
+ * AT&T syntax as QEMU prints them.  virt_cpu is NULL for xp (physical).
+ */
+static void disassemble(Monitor *mon, CPUState *virt_cpu, cs_mode mode,
+                        uint64_t addr, uint64_t count)
+{
+    csh handle;
+    cs_insn *insn;
+
+    if (cs_open(CS_ARCH_X86, mode, &handle) != CS_ERR_OK) {
+        monitor_printf(mon, "capstone cannot open its x86 disassembler\n");
+        return;
+    }
+    cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+    insn = cs_malloc(handle);
+    for (uint64_t i = 0; i < count; i++) {
+        uint8_t buf[16];
+        unsigned len = sizeof(buf);
+        const uint8_t *code = buf;
+        size_t size;
+        uint64_t pc = addr;
+
+        /* near the end of mapped memory, take what can be read */
+        while (len && !read_guest(virt_cpu, addr, buf, len)) {
+            len--;
+        }
+        monitor_printf(mon, "0x%016" PRIx64 ":  ", addr);
+        if (!len) {
+            monitor_printf(mon, "Cannot access memory\n");
+            break;
+        }
+        size = len;
+        if (!cs_disasm_iter(handle, &code, &size, &pc, insn)) {
+            monitor_printf(mon, ".byte 0x%02x\n", buf[0]);
+            addr++;
+            continue;
+        }
+        monitor_printf(mon, "%-8s %s\n", insn->mnemonic, insn->op_str);
+        addr += insn->size;
+    }
+    cs_free(insn, 1);
+    cs_close(&handle);
+}
+#endif
+
 static char last_format = 'x';
 static unsigned last_size = 4;
 
@@ -303,6 +378,17 @@ static json_object *memory_dump(Monitor *mon, json_object *args,
         }
         cpu_synchronize(cs);
     }
+#ifdef CONFIG_CAPSTONE
+    if (format == 'i') {
+        /* the mode comes from the monitor's CPU for xp too, as in QEMU */
+        CPUState *mode_cpu = cs ? cs : first_cpu;
+        if (mode_cpu && !cs) {
+            cpu_synchronize(mode_cpu);
+        }
+        disassemble(mon, cs, x86_code_mode(mode_cpu), addr, count);
+        return NULL;
+    }
+#endif
 
     len = count * size;
     unsigned line = size == 1 ? 8 : 16;

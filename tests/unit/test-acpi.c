@@ -244,10 +244,66 @@ static size_t pkglen(const uint8_t *p, const uint8_t *end, size_t *len)
     return n;
 }
 
-static unsigned n_devices, n_eisaids;
+static unsigned n_devices, n_eisaids, n_methods, n_cpus;
 static bool seen_pci_hid, seen_s5;
+/* _PRT: the link each (slot, pin) is routed to, "" when absent */
+static char prt_link[32][4][5];
+static bool seen_prt, seen_field;
 
 static const uint8_t *aml_object(const uint8_t *p, const uint8_t *end);
+
+/* An integer object: its value and the pointer past it */
+static const uint8_t *aml_integer(const uint8_t *p, const uint8_t *end,
+                                  uint64_t *v)
+{
+    assert_true(p < end);
+    switch (*p) {
+    case 0x00: *v = 0; return p + 1;
+    case 0x01: *v = 1; return p + 1;
+    case 0x0a: *v = p[1]; return p + 2;
+    case 0x0b: *v = ld16(p + 1); return p + 3;
+    case 0x0c: *v = ld32(p + 1); return p + 5;
+    case 0x0e: *v = ld64(p + 1); return p + 9;
+    default: fail_msg("not an integer: 0x%02x", *p);
+    }
+    return end;
+}
+
+/* Package { Package { address, pin, link, 0 } ... } */
+static void parse_prt(const uint8_t *p, const uint8_t *end)
+{
+    size_t len, n;
+    const uint8_t *pkg_end;
+    unsigned count;
+
+    assert_int_equal(*p, 0x12);
+    n = pkglen(p + 1, end, &len);
+    pkg_end = p + 1 + len;
+    count = p[1 + n];
+    p += 2 + n;
+    seen_prt = true;
+    for (unsigned i = 0; i < count; i++) {
+        const uint8_t *e_end;
+        uint64_t addr, pin, src_index;
+
+        assert_int_equal(*p, 0x12);
+        n = pkglen(p + 1, pkg_end, &len);
+        e_end = p + 1 + len;
+        assert_int_equal(p[1 + n], 4);
+        p += 2 + n;
+        p = aml_integer(p, e_end, &addr);
+        p = aml_integer(p, e_end, &pin);
+        assert_int_equal(addr & 0xffff, 0xffff);
+        assert_true((addr >> 16) < 32 && pin < 4);
+        assert_true(p + 4 <= e_end);
+        memcpy(prt_link[addr >> 16][pin], p, 4);
+        p += 4;
+        p = aml_integer(p, e_end, &src_index);
+        assert_int_equal(src_index, 0);
+        assert_ptr_equal(p, e_end);
+    }
+    assert_ptr_equal(p, pkg_end);
+}
 
 static void aml_termlist(const uint8_t *p, const uint8_t *end)
 {
@@ -286,6 +342,12 @@ static const uint8_t *aml_object(const uint8_t *p, const uint8_t *end)
         if (!memcmp(p + 1, "\\_S5_", 5)) {
             seen_s5 = true;
         }
+        if (!memcmp(p + 1, "_PRT", 4)) {
+            parse_prt(p + 5, end);
+        }
+        if (!memcmp(p + 1, "_HID\x0d" "ACPI0007", 13)) {
+            n_cpus++;
+        }
         p++;
         p += aml_name_len(p, end);
         return aml_object(p, end);
@@ -296,7 +358,23 @@ static const uint8_t *aml_object(const uint8_t *p, const uint8_t *end)
         p += aml_name_len(p, pkg_end);
         aml_termlist(p, pkg_end);
         return pkg_end;
-    case 0x5b:              /* ExtOp: Device */
+    case 0x14:              /* Method: the body is checked by iasl */
+        n_methods++;
+        n = pkglen(p + 1, end, &len);
+        return p + 1 + len;
+    case 0x5b:              /* ExtOp: OperationRegion, Field, Device */
+        if (p[1] == 0x80) {
+            p += 2;
+            p += aml_name_len(p, end);
+            p++;                        /* region space */
+            p = aml_object(p, end);     /* offset */
+            return aml_object(p, end);  /* length */
+        }
+        if (p[1] == 0x81) {
+            seen_field = true;
+            n = pkglen(p + 2, end, &len);
+            return p + 2 + len;
+        }
         assert_int_equal(p[1], 0x82);
         n_devices++;
         n = pkglen(p + 2, end, &len);
@@ -339,6 +417,8 @@ static const uint8_t *aml_object(const uint8_t *p, const uint8_t *end)
         assert_int_equal(pkg_end[-2], 0x79);
         return pkg_end;
     }
+    case 'A' ... 'Z': case '_': case '\\': case '^':
+        return p + aml_name_len(p, end);   /* a name in a package */
     default:
         fail_msg("unexpected AML opcode 0x%02x", *p);
     }
@@ -352,11 +432,32 @@ static void test_dsdt_aml(void **state)
 
     check_table(d, "DSDT");
     aml_termlist(d + 36, d + len);
-    /* PCI0, ISA, KBD, MOU, RTC, COM1 */
-    assert_int_equal(n_devices, 6);
+    /* PCI0, ISA, KBD, MOU, RTC, COM1, LNKA-D, LNKS, 4 processors */
+    assert_int_equal(n_devices, 6 + 5 + 4);
+    assert_int_equal(n_cpus, 4);
     assert_true(seen_pci_hid);
     assert_true(seen_s5);
+    assert_true(seen_field);
     assert_true(n_eisaids >= 5);
+    /* _STA, _DIS, _CRS, _SRS per PIRQ link, _SRS of LNKS */
+    assert_int_equal(n_methods, 4 * 4 + 1);
+
+    /* every slot and pin routed, rotating over the PIRQs as on the board */
+    assert_true(seen_prt);
+    for (int slot = 0; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            char want[5];
+            if (slot == 1 && pin == 0) {
+                strcpy(want, "LNKS");
+            } else {
+                snprintf(want, sizeof(want), "LNK%c",
+                         'A' + ((pin + slot - 1) & 3));
+            }
+            assert_memory_equal(prt_link[slot][pin], want, 4);
+        }
+    }
+    /* e1000 in slot 3: INTA is PIRQC (LNKC), as on QEMU's i440FX */
+    assert_memory_equal(prt_link[3][0], "LNKC", 4);
 }
 
 /* Disassemble with Debian's iasl (acpica-tools) when it is installed */
@@ -367,6 +468,7 @@ static void test_dsdt_iasl(void **state)
     char *cmd, *path, buf[256];
     FILE *f;
     bool found = false;
+    unsigned n_prt = 0, n_links = 0, n_procs = 0;
 
     if (system("command -v iasl >/dev/null 2>&1") != 0) {
         print_message("iasl not installed (acpica-tools): skipped\n");
@@ -387,9 +489,23 @@ static void test_dsdt_iasl(void **state)
     assert_non_null(f);
     while (fgets(buf, sizeof(buf), f)) {
         found |= strstr(buf, "PNP0A03") != NULL;
+        n_prt += strstr(buf, "Name (_PRT,") != NULL;
+        n_links += strstr(buf, "Device (LNK") != NULL;
+        n_procs += strstr(buf, "\"ACPI0007\"") != NULL;
     }
     fclose(f);
     assert_true(found);
+    assert_int_equal(n_prt, 1);
+    assert_int_equal(n_links, 5);
+    assert_int_equal(n_procs, 4);
+    /* the disassembly compiles back without errors: the AML is sound */
+    cmd = emu_asprintf("cd %s && iasl -p re dsdt.dsl >iasl2.log 2>&1", dir);
+    if (system(cmd) != 0) {
+        free(cmd);
+        cmd = emu_asprintf("cat %s/iasl2.log", dir);
+        (void)!system(cmd);
+        fail_msg("iasl could not compile the disassembled DSDT");
+    }
     cmd = emu_asprintf("rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
     free(cmd);

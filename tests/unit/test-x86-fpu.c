@@ -23,7 +23,9 @@
  * modes, some exceptions unmasked), random tags and TOP (stack overflow
  * and underflow), operands from every class (zeros, denormals,
  * pseudo-denormals, unnormals, infinities, NaNs, huge and tiny
- * exponents, integers).
+ * exponents, integers).  test_soft_backend runs the same single
+ * instructions through the portable back end (fpu_soft.c) and compares
+ * it with the host FPU too.
  */
 #include "emu/osdep.h"
 #include "system/memory.h"
@@ -584,7 +586,8 @@ static int wrap_code(const FCase *c, uint8_t *out, bool native)
     uint64_t rbx = WIN + DATA_OFF;
 
 #define B(x) (out[n++] = (uint8_t)(x))
-#define D32(x) do { uint32_t v_ = (x); memcpy(out + n, &v_, 4); n += 4; } while (0)
+#define D32(x) \
+    do { uint32_t v_ = (x); memcpy(out + n, &v_, 4); n += 4; } while (0)
     B(0x53);
     B(0x48); B(0xbb);
     memcpy(out + n, &rbx, 8);
@@ -935,7 +938,7 @@ static void test_soft_backend(void **state)
     }
     rng_state = 0xabcdef0123456789ull;
     for (int k = 0; k < 4; k++) {
-        for (int i = 0; i < 3000 && bad < 10; i++) {
+        for (int i = 0; i < 5000 && bad < 10; i++) {
             FCase c;
             gens[k](&c);
             total++;

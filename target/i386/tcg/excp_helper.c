@@ -380,10 +380,28 @@ bool x86_tcg_has_work(CPUState *cs)
     if (cpu->apic && apic_waiting_for_sipi(cpu->apic)) {
         return false;
     }
-    if (req & CPU_INTERRUPT_NMI) {
+    if ((req & CPU_INTERRUPT_NMI) && !env->nmi_masked) {
         return true;
     }
     return (req & CPU_INTERRUPT_HARD) && (env->rflags & EFLAGS_IF);
+}
+
+/*
+ * iret ends NMI blocking, even when it faults (SDM 6.7.1); an NMI that
+ * came in meanwhile is taken at the next TB entry.
+ */
+void x86_nmi_unblock(CPUX86State *env)
+{
+    CPUState *cs = env_cpu(env);
+
+    if (env->nmi_masked) {
+        env->nmi_masked = false;
+        if (__atomic_load_n(&cs->interrupt_request, __ATOMIC_ACQUIRE) &
+            CPU_INTERRUPT_NMI) {
+            /* this vCPU's own thread: stop at the next TB entry */
+            __atomic_store_n(&cs->neg->exit_request, 1, __ATOMIC_RELAXED);
+        }
+    }
 }
 
 /*
@@ -392,8 +410,8 @@ bool x86_tcg_has_work(CPUState *cs)
  * delivery raises.  INIT and SIPI come first (they may stop or start
  * the CPU), then NMI, then maskable interrupts: from the local APIC
  * (which asks the 8259 for ExtINT), or straight from the 8259 when the
- * CPU has no APIC model.  NMIs are not blocked until the next iret (the
- * translator's iret does not track NMI blocking yet).
+ * CPU has no APIC model.  An NMI blocks further NMIs until the next iret
+ * (x86_nmi_unblock).
  */
 bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
 {
@@ -421,9 +439,11 @@ bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request)
         cs->exception_index = EXCP_HALTED;
         return true;
     }
-    if ((interrupt_request & CPU_INTERRUPT_NMI) && !env->interrupt_shadow) {
+    if ((interrupt_request & CPU_INTERRUPT_NMI) && !env->interrupt_shadow &&
+        !env->nmi_masked) {
         cpu_reset_interrupt(cs, CPU_INTERRUPT_NMI);
         cs->halted = false;
+        env->nmi_masked = true;
         deliver(env, 2, false, false, 0, env->rip, 0);
         return true;
     }

@@ -13,6 +13,8 @@
  * underflow, precision.
  */
 
+#ifdef __SIZEOF_INT128__
+
 typedef unsigned __int128 u128;
 
 #define SW_IE 0x0001
@@ -220,10 +222,16 @@ static void round_core(SX *x, const Fmt *f, bool sign, int32_t exp, u128 sig,
     bool tiny = be < 1, rbit, sticky, up, inexact;
     uint64_t q;
 
-    if (tiny && f->biased_wrap && !(x->cw & SW_UE)) {
+    if (tiny && !(x->cw & SW_UE)) {
+        x->exc |= SW_UE;
+        if (!f->biased_wrap) {
+            /* a store: nothing is written, PE is not flagged */
+            *q_out = 0;
+            *be_out = 0;
+            return;
+        }
         be += 24576;
         tiny = false;
-        x->exc |= SW_UE;
     }
     if (tiny) {
         shift += 1 - be;
@@ -276,6 +284,12 @@ static void round_core(SX *x, const Fmt *f, bool sign, int32_t exp, u128 sig,
         be++;
     }
     if (be > f->emax) {
+        if (!(x->cw & SW_OE) && !f->biased_wrap) {
+            x->exc |= SW_OE;    /* a store: nothing is written */
+            *q_out = 0;
+            *be_out = f->emax + 1;
+            return;
+        }
         if (f->biased_wrap && !(x->cw & SW_OE)) {
             be -= 24576;
             x->exc |= SW_OE;
@@ -442,7 +456,8 @@ static bool arith(SX *x, int op, F80 fa, F80 fb, F80 *res)
         }
         break;
     case OP_MUL:
-        if ((a.k == K_INF && b.k == K_ZERO) || (a.k == K_ZERO && b.k == K_INF)) {
+        if ((a.k == K_INF && b.k == K_ZERO) ||
+            (a.k == K_ZERO && b.k == K_INF)) {
             x->exc |= SW_IE;
             *res = f80_indef;
             return !no_result(x);
@@ -614,7 +629,8 @@ static uint64_t to_float(SX *x, F80 v, const Fmt *f)
     switch (u.k) {
     case K_BAD:
         x->exc |= SW_IE;
-        return sign | emax_all | 1ull << (fbits - 1) | (1ull << (fbits + ebits));
+        /* the format's indefinite: negative QNaN */
+        return emax_all | 1ull << (fbits - 1) | 1ull << (fbits + ebits);
     case K_SNAN:
         x->exc |= SW_IE;
         /* fall through */
@@ -694,6 +710,71 @@ static uint64_t to_int(SX *x, F80 v, int bits, bool chop)
     return u.s ? (uint64_t)-(int64_t)(uint64_t)q : (uint64_t)q;
 }
 
+/* frndint: round to an integer under the rounding control */
+static F80 round_int(SX *x, F80 v)
+{
+    U u = unpack80(v);
+    int rc = (x->cw >> 10) & 3;
+    uint64_t q;
+    bool rbit, sticky, up;
+    int sh, lz;
+
+    set_c1(x, false);
+    if (u.k == K_BAD) {
+        x->exc |= SW_IE;
+        return f80_indef;
+    }
+    if (is_nan(&u)) {
+        if (u.k == K_SNAN) {
+            x->exc |= SW_IE;
+        }
+        return quiet(v);
+    }
+    if (u.den) {
+        x->exc |= SW_DE;
+        if (no_result(x)) {
+            return v;
+        }
+    }
+    if (u.k != K_NORM || u.e >= 63) {
+        return v;               /* zero, infinity, already an integer */
+    }
+    if (u.e < 0) {
+        q = 0;
+        rbit = u.e == -1;
+        sticky = u.e == -1 ? (u.m << 1) != 0 : true;
+    } else {
+        sh = 63 - u.e;
+        q = u.m >> sh;
+        rbit = (u.m >> (sh - 1)) & 1;
+        sticky = (u.m & ((1ull << (sh - 1)) - 1)) != 0;
+    }
+    switch (rc) {
+    case 0:
+        up = rbit && (sticky || (q & 1));
+        break;
+    case 1:
+        up = (rbit || sticky) && u.s;
+        break;
+    case 2:
+        up = (rbit || sticky) && !u.s;
+        break;
+    default:
+        up = false;
+        break;
+    }
+    q += up;
+    if (rbit || sticky) {
+        x->exc |= SW_PE;
+        set_c1(x, up);
+    }
+    if (!q) {
+        return make_zero(u.s);
+    }
+    lz = __builtin_clzll(q);
+    return (F80){ q << lz, (uint16_t)(u.s << 15 | (16383 + 63 - lz)) };
+}
+
 static F80 from_int(int64_t v)
 {
     uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
@@ -751,7 +832,7 @@ static F80 mem_operand(SX *x, unsigned b, const uint8_t *mem)
     }
 }
 
-/* ST(d) = a op b for reg (the ModRM reg field: add mul - - sub subr div divr) */
+/* ST(d) = a op b; reg: the ModRM reg field (add mul - - sub subr div divr) */
 static void arith_insn(SX *x, int reg, F80 a, F80 b, int d, bool pop)
 {
     F80 res;
@@ -949,10 +1030,10 @@ static bool exec_mem(SX *x, unsigned b, unsigned reg, uint8_t *mem)
                 break;
             }
             /* an unmasked DE does not stop a load */
+            set_c1(x, false);
             if (x->exc & ~x->cw & SW_IE) {
                 return true;
             }
-            set_c1(x, false);
             st_push(x, v);
             return true;
         case 0xd92: case 0xd93: case 0xdd2: case 0xdd3: case 0xdb7:
@@ -1006,10 +1087,11 @@ static bool exec_reg(SX *x, unsigned b, unsigned modrm, uint64_t *fl)
         if (modrm < 0xc8) {                         /* fld st(i) */
             F80 v = *st(x, i);
             if (st_empty(x, i)) {
-                if (stack_fault(x, false)) {
-                    return true;
+                /* underflow wins over overflow */
+                if (!stack_fault(x, false)) {
+                    st_push(x, f80_indef);
                 }
-                v = f80_indef;
+                return true;
             }
             if (push_check(x)) {
                 set_c1(x, false);
@@ -1023,10 +1105,17 @@ static bool exec_reg(SX *x, unsigned b, unsigned modrm, uint64_t *fl)
         switch (modrm) {
         case 0xd0:
             return true;
-        case 0xe0: case 0xe1: case 0xfa:
+        case 0xe0: case 0xe1: case 0xfa: case 0xfc:
             if (st_empty(x, 0)) {
                 if (!stack_fault(x, false)) {
                     st_set(x, 0, f80_indef);
+                }
+                return true;
+            }
+            if (modrm == 0xfc) {
+                F80 v = round_int(x, *st(x, 0));
+                if (!no_result(x)) {
+                    st_set(x, 0, v);
                 }
                 return true;
             }
@@ -1145,7 +1234,7 @@ static bool exec_reg(SX *x, unsigned b, unsigned modrm, uint64_t *fl)
     default:
         return false;
     }
-    /* fxch (d9 c8, dd c8, df c8) and fst/fstp st(i) (d9 d8, dd d0/d8, df d0/d8) */
+    /* fxch (d9/dd/df c8) and fst/fstp st(i) (d9 d8, dd d0/d8, df d0/d8) */
     if (reg == 1) {
         F80 t;
         if (st_empty(x, 0) || st_empty(x, i)) {
@@ -1215,3 +1304,14 @@ bool x87_soft_exec(uint8_t *img, unsigned enc, uint8_t *mem,
     *eflags = fl;
     return true;
 }
+
+#else
+
+/* 32-bit hosts: the 128-bit intermediate is not available yet */
+bool x87_soft_exec(uint8_t *img, unsigned enc, uint8_t *mem,
+                   uint64_t *eflags)
+{
+    return false;
+}
+
+#endif

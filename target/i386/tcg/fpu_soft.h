@@ -8,13 +8,15 @@
  * false for an instruction it does not implement yet.
  *
  * Implemented: add/sub/subr/mul/div/divr in every form, fcom/fucom/ficom/
- * fcomi/fucomi (and the popping forms), ftst, fxam, fsqrt, fchs, fabs,
- * fld1/fldz, loads and stores of m32/m64/m80 floats and m16/m32/m64
- * integers (fist, fistp, fisttp), fld/fst/fstp/fxch/ffree st(i), fcmov,
- * fincstp/fdecstp, fnop; precision and rounding control, stack faults,
- * and the exception flags with their masked and unmasked responses.
- * Not yet: the transcendentals, fprem, fscale, fxtract, frndint, the
- * other constants and BCD.
+ * fcomi/fucomi (and the popping forms), ftst, fxam, fsqrt, frndint,
+ * fchs, fabs, fld1/fldz, loads and stores of m32/m64/m80 floats and
+ * m16/m32/m64 integers (fist, fistp, fisttp), fld/fst/fstp/fxch/ffree
+ * st(i), fcmov, fincstp/fdecstp, fnop; precision and rounding control,
+ * stack faults, and the exception flags with their masked and unmasked
+ * responses.
+ * Not yet: the transcendentals, fprem/fprem1, fscale, fxtract, the
+ * other constants and BCD (fbld/fbstp).  Checked against the host FPU by
+ * tests/unit/test-x86-fpu.c (test_soft_backend).
  */
 #ifndef TARGET_I386_TCG_FPU_SOFT_H
 #define TARGET_I386_TCG_FPU_SOFT_H

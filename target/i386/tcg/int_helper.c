@@ -80,6 +80,14 @@ uint64_t x86_cc_compute(uint32_t cc_op, uint64_t dst, uint64_t src,
         return f;
     case CC_OP_MUL:
         return szp_flags(dst, sz) | (src ? CC_C | CC_O : 0);
+    case CC_OP_SHL:
+        f = szp_flags(dst, sz) | ((src & sb) ? CC_C : 0);
+        f |= (((src ^ dst) & sb) ? CC_O : 0);
+        return f;
+    case CC_OP_SHR:
+        return szp_flags(dst, sz) | (src & CC_C) | ((src & sb) ? CC_O : 0);
+    case CC_OP_SAR:
+        return szp_flags(dst, sz) | (src & CC_C);
     default:
         return 0;
     }
@@ -139,12 +147,16 @@ static uint64_t helper_shift(void *envp, uint32_t kind, uint64_t val,
     CPUX86State *env = envp;
     unsigned sz = kind & 3, op = kind >> 2, bits = 8 << sz;
     uint64_t m = size_mask(sz), sb = sign_bit(sz);
-    uint64_t f = cur_flags(env), res, cf;
+    uint64_t f = 0, res, cf;
     unsigned c = count & (sz == MO_64 ? 63 : 31);
 
     val &= m;
     if (c == 0) {
         return val;
+    }
+    if (op < 4) {
+        /* rotates keep SZAP: the old flags are needed only for them */
+        f = cur_flags(env);
     }
     switch (op) {
     case 0: /* rol */
@@ -488,6 +500,7 @@ static void helper_iret_real(void *envp, uint32_t ot)
     unsigned n = 1u << ot;
     uint64_t ip, cs, fl;
 
+    x86_nmi_unblock(env);
     if (ot == MO_32) {
         ip = cpu_ldl_le_data_ra(env, ss + sp, ra);
         cs = cpu_ldl_le_data_ra(env, ss + ((sp + 4) & spmask), ra) & 0xffff;

@@ -802,6 +802,7 @@ static void helper_iret_prot(void *envp, uint32_t shift, uint64_t next)
     uint64_t ip, fl, mask, old;
     uint32_t sel;
 
+    x86_nmi_unblock(env);
     if ((env->rflags & EFLAGS_NT) && !lma) {
         /* return to the task named by the back link of the current TSS */
         uint32_t back = cpu_lduw_le_mmuidx_ra(env, env->tr.base,
@@ -1289,6 +1290,7 @@ static void helper_iret_vm86(void *envp, uint32_t ot)
     uint64_t ip, fl, mask;
     uint32_t sel;
 
+    x86_nmi_unblock(env);
     if (iopl(env) != 3) {
         x86_raise_exception_err(env, EXCP0D_GPF, 0, ra);
     }

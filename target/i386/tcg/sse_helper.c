@@ -994,6 +994,96 @@ static void fp_commit_flags(CPUX86State *env, uint32_t flags, uintptr_t ra)
     env->mxcsr |= flags;
 }
 
+/*
+ * dpps/dppd with unmasked exceptions: the CPU runs the products, then
+ * the sums, as separate steps (SDM pseudo-code), and an unmasked
+ * exception in one step stops the instruction with the flags of the
+ * steps before it.  Masked, the host's own dpps/dppd gives the flags.
+ * The steps here (products of the selected lanes, the other lanes being
+ * +0.0 * +0.0, which raises nothing; then the pairwise sums; then the
+ * last sum) find where that happens.  The result is the host's.  With
+ * *stop set, the flags returned are final (pre-computation filtering
+ * of the faulting step done).
+ */
+static uint32_t dp_stage(CPUX86State *env, SSEFpOp op, SSEVec *a,
+                         const SSEVec *b, uint32_t *total, bool *stop)
+{
+    uint32_t unmasked = ~(env->mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
+    SSEVec a0 = *a;
+    uint32_t f = fp_op(env, env->mxcsr, op, a, b, 0);
+
+    f = fp_lane_flags(env, op, &a0, b, f);
+    if (f & unmasked) {
+        if (f & unmasked & MXCSR_PRE) {
+            f &= MXCSR_PRE;
+        }
+        *stop = true;
+    }
+    *total |= f;
+    return *total;
+}
+
+static uint32_t dp_flags(CPUX86State *env, SSEFpOp op, const SSEVec *r0,
+                         const SSEVec *s0, unsigned imm, uint32_t flags,
+                         bool *staged)
+{
+    uint32_t unmasked = ~(env->mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
+    SSEVec a = { 0 }, b = { 0 }, x = { 0 }, y = { 0 };
+    uint32_t total = 0;
+    bool stop = false;
+
+    if (!unmasked) {
+        return flags;
+    }
+    *staged = true;
+    if (op == SSE_DPPS) {
+        for (unsigned i = 0; i < 4; i++) {
+            if (imm & (0x10u << i)) {
+                a.l[i] = r0->l[i];
+                b.l[i] = s0->l[i];
+            }
+        }
+        dp_stage(env, SSE_MULPS, &a, &b, &total, &stop);
+        if (stop) {
+            return total;
+        }
+        x.l[0] = a.l[0];
+        x.l[1] = a.l[2];
+        y.l[0] = a.l[1];
+        y.l[1] = a.l[3];
+        dp_stage(env, SSE_ADDPS, &x, &y, &total, &stop);
+        if (stop) {
+            return total;
+        }
+        y.l[0] = x.l[1];
+        return dp_stage(env, SSE_ADDSS, &x, &y, &total, &stop);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        if (imm & (0x10u << i)) {
+            a.q[i] = r0->q[i];
+            b.q[i] = s0->q[i];
+        }
+    }
+    dp_stage(env, SSE_MULPD, &a, &b, &total, &stop);
+    if (stop) {
+        return total;
+    }
+    y.q[0] = a.q[1];
+    return dp_stage(env, SSE_ADDSD, &a, &y, &total, &stop);
+}
+
+/* As fp_commit_flags, for flags whose faulting step is already filtered */
+static void fp_commit_staged_flags(CPUX86State *env, uint32_t flags,
+                                   uintptr_t ra)
+{
+    if (flags & ~(env->mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS) {
+        env->mxcsr |= flags;
+        cpu_loop_exit_exception(env_cpu(env),
+                                (env->cr[4] & CR4_OSXMMEXCPT_MASK) ?
+                                EXCP13_XMM : EXCP06_ILLOP, ra);
+    }
+}
+
 static void helper_sse_fp(void *envp, void *dst, void *src, uint32_t arg)
 {
     CPUX86State *env = envp;
@@ -1017,8 +1107,16 @@ static void helper_sse_fp(void *envp, void *dst, void *src, uint32_t arg)
     memcpy(&s, src, fp_src_bytes(op));
     {
         SSEVec r0 = r;
+        bool staged = false;
         flags = fp_op(env, env->mxcsr, op, &r, &s, arg);
-        flags = fp_lane_flags(env, op, &r0, &s, flags);
+        if (op == SSE_DPPS || op == SSE_DPPD) {
+            flags = dp_flags(env, op, &r0, &s, arg & 0xff, flags, &staged);
+        } else {
+            flags = fp_lane_flags(env, op, &r0, &s, flags);
+        }
+        if (staged) {
+            fp_commit_staged_flags(env, flags, GETPC());
+        }
     }
     fp_commit_flags(env, flags, GETPC());
     memcpy(dst, &r, dn);

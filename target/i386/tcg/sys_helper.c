@@ -468,8 +468,41 @@ static void helper_write_cr(void *envp, uint32_t n, uint64_t v)
             x86_raise_exception_err(env, EXCP0D_GPF, 0, ra);
         }
         env->cr8 = v;
+        if (container_of(env, X86CPU, env)->apic) {
+            /* CR8 is the APIC's TPR[7:4] (SDM 10.8.6.1) */
+            bool locked = bql_locked();
+
+            if (!locked) {
+                bql_lock();
+            }
+            apic_set_cr8(container_of(env, X86CPU, env)->apic, v);
+            if (!locked) {
+                bql_unlock();
+            }
+        }
         break;
     }
+}
+
+/* mov r, cr8: the APIC's TPR[7:4] when there is an APIC model */
+static uint64_t helper_read_cr8(void *envp)
+{
+    CPUX86State *env = envp;
+    APICState *apic = container_of(env, X86CPU, env)->apic;
+    uint64_t v;
+
+    if (!apic) {
+        return env->cr8;
+    }
+    bool locked = bql_locked();
+    if (!locked) {
+        bql_lock();
+    }
+    v = apic_get_cr8(apic);
+    if (!locked) {
+        bql_unlock();
+    }
+    return v;
 }
 
 /* lmsw: PE, MP, EM, TS from the operand; PE cannot be cleared */
@@ -590,6 +623,11 @@ const TCGHelperInfo x86_helper_write_cr = {
     .func = (void *)helper_write_cr, .name = "write_cr",
     .flags = 0, .ret = TCG_CALL_VOID, .nargs = 3,
     .args = { TCG_CALL_PTR, TCG_CALL_I32, TCG_CALL_I64 },
+};
+const TCGHelperInfo x86_helper_read_cr8 = {
+    .func = (void *)helper_read_cr8, .name = "read_cr8",
+    .flags = 0, .ret = TCG_CALL_I64, .nargs = 1,
+    .args = { TCG_CALL_PTR },
 };
 const TCGHelperInfo x86_helper_lmsw = {
     .func = (void *)helper_lmsw, .name = "lmsw",

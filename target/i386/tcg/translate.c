@@ -230,8 +230,47 @@ static bool gen_cond_fast(DisasContext *s, int cc, TCGv_i64 v)
     TCGv_i64 a, b;
     TCGCond cond;
 
-    if (op == CC_OP_DYNAMIC) {
+    if (op == CC_OP_DYNAMIC || (op & ~3) == CC_OP_EFLAGS) {
         return false;
+    }
+    /* ZF and SF come from the result for every other cc_op */
+    if ((cc >> 1) == 2 || (cc >> 1) == 4) {
+        a = tcg_temp_new_i64();
+        tcg_gen_ext_i64(a, cpu_cc_dst, ot | ((cc >> 1) == 4 ? MO_SIGN : 0));
+        tcg_gen_setcondi_i64((cc >> 1) == 4 ? TCG_COND_LT : TCG_COND_EQ,
+                             v, a, 0);
+        tcg_temp_free_i64(a);
+        goto done;
+    }
+    /* CF where it is one compare or one bit away */
+    if ((cc >> 1) == 1) {
+        switch (op & ~3) {
+        case CC_OP_ADD:
+            a = tcg_temp_new_i64();
+            b = tcg_temp_new_i64();
+            tcg_gen_ext_i64(a, cpu_cc_dst, ot);
+            tcg_gen_ext_i64(b, cpu_cc_src, ot);
+            tcg_gen_setcond_i64(TCG_COND_LTU, v, a, b);
+            tcg_temp_free_i64(a);
+            tcg_temp_free_i64(b);
+            goto done;
+        case CC_OP_SHR:
+        case CC_OP_SAR:
+            tcg_gen_andi_i64(v, cpu_cc_src, 1);
+            goto done;
+        case CC_OP_SHL:
+            tcg_gen_extract_i64(v, cpu_cc_src, (8 << ot) - 1, 1);
+            goto done;
+        case CC_OP_INC:
+        case CC_OP_DEC:
+            tcg_gen_andi_i64(v, cpu_cc_src2, 1);
+            goto done;
+        case CC_OP_MUL:
+            tcg_gen_setcondi_i64(TCG_COND_NE, v, cpu_cc_src, 0);
+            goto done;
+        default:
+            break;
+        }
     }
     if ((op & ~3) == CC_OP_LOGIC) {
         a = tcg_temp_new_i64();
@@ -318,6 +357,10 @@ static void gen_compute_eflags(DisasContext *s, TCGv_i64 v)
 
 static void gen_compute_cf(DisasContext *s, TCGv_i64 v)
 {
+    /* condition 2 is "B": CF, already 0 or 1 */
+    if (gen_cond_fast(s, 2, v)) {
+        return;
+    }
     gen_compute_eflags(s, v);
     tcg_gen_andi_i64(v, v, CC_C);
 }
@@ -885,10 +928,96 @@ static void gen_DIV(DisasContext *s, X86DecodedInsn *d)
                   tcgv_i64_temp(s->T0));
 }
 
+/*
+ * shl/sal/shr/sar inline, with lazy flags: cc_dst is the result, cc_src
+ * the operand shifted by count - 1 (its last bit out is CF).  A count of
+ * zero (after masking) changes no flag: with a count in CL the previous
+ * lazy state is kept by movcond, and the translator forgets its cc_op.
+ */
+static void gen_shift_inline(DisasContext *s, X86DecodedInsn *d, unsigned op)
+{
+    MemOp ot = d->op[0].ot;
+    unsigned cmask = ot == MO_64 ? 63 : 31;
+    int cc_op = op == 7 ? CC_OP_SAR : op == 5 ? CC_OP_SHR : CC_OP_SHL;
+    TCGv_i64 val = s->T0, res = s->T2, out = s->T1;
+
+    gen_load(s, d, 0, val);
+    /* the operand as the shift sees it: zero- or sign-extended */
+    tcg_gen_ext_i64(val, val, ot | (op == 7 ? MO_SIGN : 0));
+    if (d->op[1].kind == X86_OP_1 || d->op[1].kind == X86_OP_I) {
+        unsigned c = (d->op[1].kind == X86_OP_1 ? 1 : (unsigned)d->imm) &
+                     cmask;
+
+        /* the caller sends a zero count to the helper */
+        switch (op) {
+        case 5:
+            tcg_gen_shri_i64(out, val, c - 1);
+            tcg_gen_shri_i64(res, val, c);
+            break;
+        case 7:
+            tcg_gen_sari_i64(out, val, c - 1);
+            tcg_gen_sari_i64(res, val, c);
+            break;
+        default:
+            tcg_gen_shli_i64(out, val, c - 1);
+            tcg_gen_shli_i64(res, val, c);
+            break;
+        }
+        gen_store(s, d, 0, res);
+        tcg_gen_mov_i64(cpu_cc_dst, res);
+        tcg_gen_mov_i64(cpu_cc_src, out);
+        set_cc_op(s, cc_op + ot);
+    } else {
+        TCGv_i64 cnt = tcg_temp_new_i64(), cm1 = tcg_temp_new_i64();
+        TCGv_i64 zero = tcg_constant_i64(0);
+        TCGv_i32 cnt32 = tcg_temp_new_i32();
+
+        gen_load(s, d, 1, cnt);
+        tcg_gen_andi_i64(cnt, cnt, cmask);
+        /* count 0: cm1 = 63, out is discarded below */
+        tcg_gen_subi_i64(cm1, cnt, 1);
+        tcg_gen_andi_i64(cm1, cm1, 63);
+        switch (op) {
+        case 5:
+            tcg_gen_shr_i64(out, val, cm1);
+            tcg_gen_shr_i64(res, val, cnt);
+            break;
+        case 7:
+            tcg_gen_sar_i64(out, val, cm1);
+            tcg_gen_sar_i64(res, val, cnt);
+            break;
+        default:
+            tcg_gen_shl_i64(out, val, cm1);
+            tcg_gen_shl_i64(res, val, cnt);
+            break;
+        }
+        gen_store(s, d, 0, res);
+        tcg_gen_movcond_i64(TCG_COND_NE, cpu_cc_dst, cnt, zero, res,
+                            cpu_cc_dst);
+        tcg_gen_movcond_i64(TCG_COND_NE, cpu_cc_src, cnt, zero, out,
+                            cpu_cc_src);
+        tcg_gen_extrl_i64_i32(cnt32, cnt);
+        tcg_gen_movcond_i32(TCG_COND_NE, cpu_cc_op, cnt32,
+                            tcg_constant_i32(0),
+                            tcg_constant_i32(cc_op + ot), cpu_cc_op);
+        s->cc_op = CC_OP_DYNAMIC;
+        tcg_temp_free_i32(cnt32);
+        tcg_temp_free_i64(cm1);
+        tcg_temp_free_i64(cnt);
+    }
+}
+
 static void gen_SHIFT(DisasContext *s, X86DecodedInsn *d)
 {
-    unsigned kind = ((d->modrm >> 3) & 7) << 2 | d->op[0].ot;
+    unsigned op = (d->modrm >> 3) & 7;
+    unsigned kind = op << 2 | d->op[0].ot;
 
+    if (op >= 4 &&
+        !((d->op[1].kind == X86_OP_I) &&
+          !(d->imm & (d->op[0].ot == MO_64 ? 63 : 31)))) {
+        gen_shift_inline(s, d, op);
+        return;
+    }
     gen_load(s, d, 0, s->T0);
     gen_load(s, d, 1, s->T1);
     s->cc_op = CC_OP_DYNAMIC;
@@ -1884,8 +2013,13 @@ static void gen_MOV_CR(DisasContext *s, X86DecodedInsn *d)
         return;
     }
     if (!d->e->special) {
-        tcg_gen_ld_i64(s->T0, cpu_env, n == 8 ? offsetof(CPUX86State, cr8) :
-                       offsetof(CPUX86State, cr[0]) + n * sizeof(uint64_t));
+        if (n == 8) {
+            tcg_gen_call1(&x86_helper_read_cr8, tcgv_i64_temp(s->T0),
+                          tcgv_ptr_temp(cpu_env));
+        } else {
+            tcg_gen_ld_i64(s->T0, cpu_env,
+                           offsetof(CPUX86State, cr[0]) + n * sizeof(uint64_t));
+        }
         gen_op_mov_reg_v(s, ot, d->rm, s->T0, false);
         return;
     }

@@ -69,7 +69,11 @@ enum {
     CC_OP_INC = 24,     /* dst = a + 1; src2: CF kept */
     CC_OP_DEC = 28,     /* dst = a - 1; src2: CF kept */
     CC_OP_MUL = 32,     /* dst: low result; src: CF = OF = (src != 0) */
-    CC_OP_NB = 36,
+    /* shifts by a nonzero count: src = the operand shifted by count - 1 */
+    CC_OP_SHL = 36,     /* CF = src's top bit, OF = CF ^ dst's top bit */
+    CC_OP_SHR = 40,     /* CF = src bit 0, OF = src's top bit (count 1) */
+    CC_OP_SAR = 44,     /* CF = src bit 0, OF = 0 */
+    CC_OP_NB = 48,
 };
 
 /* OSZAPC from the lazy state */
@@ -154,6 +158,8 @@ void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
 bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request);
 /* CPUClass has_work: a halted CPU wakes on an external interrupt with IF = 1 */
 bool x86_tcg_has_work(CPUState *cs);
+/* iret: end NMI blocking (a pending NMI is taken at the next TB entry) */
+void x86_nmi_unblock(CPUX86State *env);
 
 /* ---- Segmentation (seg_helper.c) ---- */
 /* mov/pop Sreg: real-mode style or through a descriptor, with its checks */
@@ -194,6 +200,7 @@ extern const TCGHelperInfo x86_helper_rdtsc;
 extern const TCGHelperInfo x86_helper_rdmsr;
 extern const TCGHelperInfo x86_helper_wrmsr;
 extern const TCGHelperInfo x86_helper_write_cr;
+extern const TCGHelperInfo x86_helper_read_cr8;
 extern const TCGHelperInfo x86_helper_lmsw;
 extern const TCGHelperInfo x86_helper_invlpg;
 extern const TCGHelperInfo x86_helper_load_sys_seg;
