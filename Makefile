@@ -29,7 +29,7 @@ $(BUILD)/config.mk: configure VERSION
 
 # Folders whose .c files form the emulator library (everything but main)
 HOST_ARCH := $(shell uname -m)
-LIB_DIRS := util system hw/core hw/misc hw/isa hw/intc hw/timer hw/rtc hw/char \
+LIB_DIRS := util system hw/core hw/virtio hw/misc hw/isa hw/intc hw/timer hw/rtc hw/char \
             hw/input hw/pci hw/pci-host hw/acpi hw/nvram hw/i386 \
             chardev monitor accel accel/qtest accel/kvm target/i386 \
             migration tcg tcg/tci accel/tcg target/i386/tcg block hw/ide

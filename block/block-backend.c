@@ -810,6 +810,13 @@ bool blk_dev_is_tray_locked(const BlockBackend *blk)
     return false;
 }
 
+void blk_dev_resize_cb(BlockBackend *blk)
+{
+    if (blk->dev_ops && blk->dev_ops->resize_cb) {
+        blk->dev_ops->resize_cb(blk->dev_opaque);
+    }
+}
+
 static void blk_tray_moved_event(BlockBackend *blk, bool open)
 {
     json_object *data = json_object_new_object();

@@ -46,6 +46,8 @@ int64_t blk_idle_time_ns(BlockBackend *blk);
 bool blk_dev_has_removable_media(const BlockBackend *blk);
 bool blk_dev_is_tray_open(const BlockBackend *blk);
 bool blk_dev_is_tray_locked(const BlockBackend *blk);
+/* tell the attached device that the image size changed */
+void blk_dev_resize_cb(BlockBackend *blk);
 
 /* drive.c: the -drive options of a backend, for info block */
 const char *drive_get_serial(BlockBackend *blk);

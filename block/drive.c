@@ -124,8 +124,42 @@ const char *drive_get_serial(BlockBackend *blk)
     return d ? d->serial : NULL;
 }
 
+/*
+ * -drive if=virtio: a virtio-blk-pci per drive, in index order, on the
+ * machine's PCI bus (QEMU creates them as if given with -device).
+ */
+static bool drive_create_virtio_devices(Error **errp)
+{
+    BlockBackend *blk;
+
+    if (!bus_find_by_type(BUS_TYPE_PCI) ||
+        !device_find_type("virtio-blk-pci")) {
+        return true;    /* reported as unsupported below */
+    }
+    while ((blk = drive_get_next_unclaimed(IF_VIRTIO))) {
+        DriveInfo *d = drive_of(blk);
+        DeviceState *dev = device_new("virtio-blk-pci", errp);
+
+        if (!dev) {
+            return false;
+        }
+        dev->user_created = true;
+        if (!device_set_prop(dev, "drive", blk_name(blk), errp) ||
+            (d && d->serial &&
+             !device_set_prop(dev, "serial", d->serial, errp)) ||
+            !device_realize(dev, NULL, errp)) {
+            device_destroy(dev);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool drive_check_orphaned(Error **errp)
 {
+    if (!drive_create_virtio_devices(errp)) {
+        return false;
+    }
     for (DriveInfo *d = drives; d; d = d->next) {
         if (d->type == IF_NONE || blk_get_attached_dev(d->blk)) {
             continue;

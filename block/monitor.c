@@ -568,7 +568,9 @@ static json_object *cmd_block_resize(Monitor *mon, json_object *args,
         error_setg(errp, "Device '%s' has no medium", blk_name(blk));
         return NULL;
     }
-    blk_truncate(blk, size, errp);
+    if (blk_truncate(blk, size, errp) >= 0) {
+        blk_dev_resize_cb(blk);
+    }
     return NULL;
 }
 

@@ -7,13 +7,13 @@ set -e
 # linuxboot_dma.bin), used at run time; cpio builds the test guest;
 # qemu-utils (qemu-img) is the qcow2 referee of the interop tests; mtools,
 # dosfstools, syslinux, isolinux, xorriso and fdisk build bootable test
-# disk and CD images without root.
+# disk and CD images without root; acpica-tools (iasl) checks the DSDT.
 PKGS="build-essential pkg-config libjson-c-dev libcmocka-dev
 libpixman-1-dev libsdl2-dev libslirp-dev libpng-dev libcapstone-dev
 libfdt-dev libzstd-dev zlib1g-dev linux-libc-dev python3 socat
 seabios qemu-system-data cpio
 qemu-utils mtools dosfstools syslinux syslinux-common isolinux xorriso
-fdisk"
+fdisk acpica-tools"
 
 missing=
 for p in $PKGS; do

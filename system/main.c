@@ -1038,9 +1038,14 @@ int main(int argc, char **argv)
     if (cfg.qtest && n_accel == 0) {
         accel_opts[n_accel++] = opts_parse("qtest", "accel", false, NULL);
     }
+    /* no -accel: the machine's default (tcg for pc, as QEMU) */
+    if (n_accel == 0 && mi->default_accel) {
+        accel_opts[n_accel++] = opts_parse(mi->default_accel, "accel", false,
+                                           NULL);
+    }
     /* "-enable-kvm: ...", not "-enable-kvm kvm: ..." (no argument) */
-    set_loc(n_accel ? cfg.accel.opt[0] : NULL,
-            n_accel && strcmp(cfg.accel.opt[0], "enable-kvm") ?
+    set_loc(cfg.accel.n ? cfg.accel.opt[0] : NULL,
+            cfg.accel.n && strcmp(cfg.accel.opt[0], "enable-kvm") ?
             cfg.accel.val[0] : NULL);
     if (!accel_configure(accel_opts, n_accel, &err)) {
         fatal_err(err);

@@ -188,10 +188,68 @@ static void narrow_double_op(TCGOp *op)
     }
 }
 
+/*
+ * Front ends take most scratch values as TB temps, yet few of them are
+ * read across a label.  One that, after every label (or other end of an
+ * extended basic block), is written before it is read carries no value
+ * across blocks: it is an EBB temp in all but name, and treating it as
+ * one spares a memory write-back at every branch and block end.  Forward
+ * scan; TCGTemp.state holds (epoch of the last write) << 1 | read-across.
+ */
+static void la_demote_tb_temps(TCGContext *s)
+{
+    uintptr_t epoch = 1;
+    TCGOp *op;
+    int i;
+
+    for (i = s->nb_globals; i < s->nb_temps; i++) {
+        s->temps[i].state = 0;
+    }
+    TAILQ_FOREACH(op, &s->ops, link) {
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        unsigned nb_o, nb_i, j;
+
+        if (op->opc == INDEX_op_insn_start || op->opc == INDEX_op_discard) {
+            continue;
+        }
+        if (op->opc == INDEX_op_call) {
+            nb_o = op->call_oargs;
+            nb_i = op->call_iargs;
+        } else {
+            nb_o = def->nb_oargs;
+            nb_i = def->nb_iargs;
+        }
+        for (j = nb_o; j < nb_o + nb_i; j++) {
+            TCGTemp *ts = arg_temp(op->args[j]);
+            if (ts->kind == TEMP_TB && (ts->state >> 1) != epoch) {
+                ts->state |= 1;
+            }
+        }
+        for (j = 0; j < nb_o; j++) {
+            TCGTemp *ts = arg_temp(op->args[j]);
+            if (ts->kind == TEMP_TB) {
+                ts->state = (epoch << 1) | (ts->state & 1);
+            }
+        }
+        /* a conditional branch's fall-through continues the EBB */
+        if ((def->flags & TCG_OPF_BB_END) &&
+            !(def->flags & TCG_OPF_COND_BRANCH)) {
+            epoch++;
+        }
+    }
+    for (i = s->nb_globals; i < s->nb_temps; i++) {
+        TCGTemp *ts = &s->temps[i];
+        if (ts->kind == TEMP_TB && !(ts->state & 1)) {
+            ts->kind = TEMP_EBB;
+        }
+    }
+}
+
 void tcg_liveness(TCGContext *s)
 {
     TCGOp *op, *prev;
 
+    la_demote_tb_temps(s);
     la_func_end(s);
 
     for (op = TAILQ_LAST(&s->ops, TCGOpHead); op; op = prev) {

@@ -17,7 +17,9 @@ typedef struct CPUTLBDesc {
     uint64_t large_page_addr;   /* -1: none */
     uint64_t large_page_mask;
     size_t n_used_entries;      /* main-table slots filled since the flush */
+    size_t n_evictions;         /* live entries displaced since the flush */
     size_t window_max_entries;  /* peak of n_used_entries in the window */
+    size_t window_evictions;    /* n_evictions summed over the window */
     unsigned window_flushes;
     unsigned vindex;            /* next victim slot, round robin */
     CPUTLBEntry vtable[CPU_VTLB_SIZE];
@@ -199,12 +201,15 @@ static void tlb_mmu_resize_locked(CPUTLBState *t, int mmu_idx)
     bool window_done;
 
     d->window_max_entries = MAX(d->window_max_entries, used);
+    d->window_evictions += d->n_evictions;
     d->window_flushes++;
     window_done = d->window_flushes >= TLB_RESIZE_WINDOW;
 
-    if (used * 10 > old_size * 7) {
+    if (used * 10 > old_size * 7 || d->n_evictions > old_size) {
         new_size = MIN(old_size * 2, (size_t)1 << CPU_TLB_DYN_MAX_BITS);
-    } else if (window_done && d->window_max_entries * 10 < old_size * 3) {
+    } else if (window_done && d->window_max_entries * 10 < old_size * 3 &&
+               d->window_evictions < old_size) {
+        /* few entries and no conflicts to speak of: shrink */
         size_t ceil = pow2_ceil(MAX(d->window_max_entries, (size_t)1));
         if (d->window_max_entries * 10 > ceil * 7) {
             ceil *= 2;
@@ -214,6 +219,7 @@ static void tlb_mmu_resize_locked(CPUTLBState *t, int mmu_idx)
     if (new_size != old_size || window_done) {
         d->window_flushes = 0;
         d->window_max_entries = 0;
+        d->window_evictions = 0;
     }
     if (new_size == old_size) {
         return;
@@ -233,6 +239,7 @@ static void tlb_flush_one_mmuidx_locked(CPUTLBState *t, int mmu_idx)
     memset(f->table, -1, tlb_n_entries(f) * sizeof(CPUTLBEntry));
     memset(d->vtable, -1, sizeof(d->vtable));
     d->n_used_entries = 0;
+    d->n_evictions = 0;
     d->large_page_addr = UINT64_MAX;
     d->large_page_mask = UINT64_MAX;
     d->vindex = 0;
@@ -526,6 +533,15 @@ void tlb_set_page(CPUState *cs, uint64_t vaddr, uint64_t paddr, int prot,
     ne.addr_write = !(prot & PAGE_WRITE) ? UINT64_MAX :
                     vpage | (!whost ? TLB_MMIO : notdirty ? TLB_NOTDIRTY : 0);
 
+    /*
+     * A working set larger than the table and no flush to resize it at
+     * (one process sweeping a big array between context switches): grow
+     * it now rather than refill every entry over and over.
+     */
+    if (unlikely(d->n_evictions > tlb_n_entries(f)) &&
+        tlb_n_entries(f) < ((size_t)1 << CPU_TLB_DYN_MAX_BITS)) {
+        tlb_flush_one_mmuidx_locked(t, mmu_idx);
+    }
     if (size > t->page_size) {
         tlb_add_large_page(d, vaddr, size);
     }
@@ -541,6 +557,7 @@ void tlb_set_page(CPUState *cs, uint64_t vaddr, uint64_t paddr, int prot,
         d->n_used_entries++;
     } else if (!tlb_entry_hits_page(t, te, vpage)) {
         unsigned v = d->vindex++ % CPU_VTLB_SIZE;
+        d->n_evictions++;
         d->vtable[v] = *te;
         d->vfull[v] = d->full[index];
     }
@@ -737,6 +754,8 @@ static bool victim_tlb_hit(CPUTLBState *t, int mmu_idx, uintptr_t index,
             d->full[index] = d->vfull[k];
             d->vtable[k] = tmp;
             d->vfull[k] = tmpf;
+            /* a conflict in the main table: counts towards growing it */
+            d->n_evictions++;
             t->stats.victim_hits++;
             emu_mutex_unlock(&t->lock);
             return true;

@@ -535,6 +535,19 @@ static void build_madt(Blob *t, Blob *l, const PCAcpiConfig *cfg)
     table_end(t, l, at);
 }
 
+/*
+ * WAET (Microsoft's "Windows ACPI Emulated Devices Table"), as QEMU
+ * gives it: the PM timer needs one read only, which spares Windows
+ * guests needless repeated reads (each one a VM exit under KVM).
+ */
+static void build_waet(Blob *t, Blob *l)
+{
+    size_t at = table_begin(t, "WAET", 1);
+
+    blob_put_le(t, 1u << 1, 4);              /* ACPI_PM_TIMER_GOOD */
+    table_end(t, l, at);
+}
+
 static void build_rsdt(Blob *t, Blob *l, const size_t *tables, int n)
 {
     size_t at = table_begin(t, "RSDT", 1);
@@ -563,7 +576,7 @@ static void build_rsdp(Blob *r, Blob *l, size_t rsdt)
 void acpi_build_tables(const PCAcpiConfig *cfg, AcpiBuildTables *out)
 {
     Blob t = { 0 }, r = { 0 }, l = { 0 };
-    size_t entries[2];
+    size_t entries[3];
 
     memset(out, 0, sizeof(*out));
     loader_allocate(&l, ACPI_TABLES_FILE, 64,
@@ -579,6 +592,8 @@ void acpi_build_tables(const PCAcpiConfig *cfg, AcpiBuildTables *out)
     build_fadt(&t, &l, cfg, out->facs_offset, out->dsdt_offset);
     out->madt_offset = ROUND_UP(t.len, 8);
     build_madt(&t, &l, cfg);
+    entries[2] = ROUND_UP(t.len, 8);
+    build_waet(&t, &l);
     entries[0] = out->fadt_offset;
     entries[1] = out->madt_offset;
     out->rsdt_offset = ROUND_UP(t.len, 8);

@@ -48,6 +48,9 @@ void aml_free(Aml *a)
 
 static void aml_put(Aml *a, const void *p, size_t n)
 {
+    if (!n) {
+        return;             /* p may be the NULL body of an empty object */
+    }
     if (a->len + n > a->cap) {
         a->cap = MAX(a->cap * 2, a->len + n + 64);
         a->body = emu_realloc(a->body, a->cap);

@@ -145,6 +145,12 @@ static void pc_apic_msi(void *opaque, uint64_t addr, uint32_t data)
     apic_send_msi(addr, data);
 }
 
+/* With the in-kernel irqchip the kernel's local APICs take the MSIs */
+static void pc_kvm_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    kvm_send_msi(addr, data);
+}
+
 /* A20 gate from port 0x92 and the i8042 output port (a no-op under KVM) */
 static void pc_a20_handler(void *opaque, int n, int level)
 {
@@ -507,9 +513,20 @@ static bool pc_fw_cfg_init(MachineState *ms, PCMachine *s, Error **errp)
             return false;
         }
     }
-    if (ms->boot_strict) {
-        /* No device has a bootindex yet: the list is just the stop mark */
-        if (!fw_cfg_add_file(fw, "bootorder", emu_strdup("HALT"), 5, errp)) {
+    /*
+     * -kernel's option ROM boots first, before any disk (QEMU gives it
+     * bootindex 0); strict ends the list with the stop mark.  No device
+     * has a bootindex of its own yet.
+     */
+    if (ms->kernel_filename || ms->boot_strict) {
+        char order[64];
+        int len = snprintf(order, sizeof(order), "%s%s%s",
+                           ms->kernel_filename ?
+                           "/rom@genroms/linuxboot_dma.bin" : "",
+                           ms->kernel_filename && ms->boot_strict ? "\n" : "",
+                           ms->boot_strict ? "HALT" : "");
+        if (!fw_cfg_add_file(fw, "bootorder", emu_strdup(order), len + 1,
+                             errp)) {
             return false;
         }
     }
@@ -577,6 +594,8 @@ static bool pc_init(MachineState *ms, Error **errp)
     if (!s->irqchip_in_kernel) {
         /* MSIs from PCI devices go to the local APICs */
         pci_set_msi_handler(pci, pc_apic_msi, s);
+    } else {
+        pci_set_msi_handler(pci, pc_kvm_msi, s);
     }
     if (!pc_ide_init(s, pci, errp)) {
         return false;

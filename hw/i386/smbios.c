@@ -7,6 +7,7 @@
 #define SMBIOS_MINOR            8
 /* QEMU's split of RAM into DIMMs for type 17: at most 16 GiB each */
 #define SMBIOS_DIMM_MAX         (16 * GiB)
+#define SMBIOS_MAX_DIMMS        0x200   /* handles 0x1100-0x12ff */
 #define SMBIOS_HANDLE_UNKNOWN   0xfffe
 #define SMBIOS_HANDLE_NONE      0xffff
 
@@ -282,7 +283,11 @@ void smbios_build(const SmbiosConfig *cfg, uint8_t **tables,
 {
     SmbiosBlob b = { 0 };
     uint64_t ram = cfg->below_4g_mem + cfg->above_4g_mem;
-    unsigned ndimms = MAX(1, DIV_ROUND_UP(ram, SMBIOS_DIMM_MAX));
+    /* at most SMBIOS_MAX_DIMMS, so type 17 handles stay below type 19's */
+    uint64_t dimm_size = MAX(SMBIOS_DIMM_MAX,
+                             ROUND_UP(DIV_ROUND_UP(ram, SMBIOS_MAX_DIMMS),
+                                      GiB));
+    unsigned ndimms = MAX(1, DIV_ROUND_UP(ram, dimm_size));
     unsigned ncpus = MAX(cfg->cpus, cfg->max_cpus);
     uint8_t *ep;
 
@@ -294,7 +299,7 @@ void smbios_build(const SmbiosConfig *cfg, uint8_t **tables,
     }
     build_type16(&b, ram, ndimms);
     for (unsigned i = 0; i < ndimms; i++) {
-        uint64_t size = MIN(SMBIOS_DIMM_MAX, ram - i * SMBIOS_DIMM_MAX);
+        uint64_t size = MIN(dimm_size, ram - i * dimm_size);
         build_type17(&b, cfg, i, size);
     }
     build_type19(&b, 0, 0, cfg->below_4g_mem);

@@ -444,7 +444,7 @@ static int atapi_mode_page(IDEState *s, uint8_t *p, int page)
         p[1] = 20;
         p[2] = 0x3b;                        /* reads CD-R/RW, DVD-ROM/R/RAM */
         p[3] = 0x00;                        /* writes nothing */
-        p[4] = 0x71;                        /* audio, composite, multisession */
+        p[4] = 0x71;                        /* audio, composite, multi */
         p[5] = 0x60;                        /* ISRC, UPC */
         p[6] = 0x29 | (s->tray_locked ? 0x02 : 0); /* tray, eject, lock */
         st_be16(p + 8, 704);                /* max speed: 4x, kB/s */
@@ -527,7 +527,7 @@ static void cmd_get_configuration(IDEState *s, const uint8_t *cdb)
     if ((rt != 2 && start <= 1) || (rt == 2 && start == 1)) {
         uint8_t *f = b + len;
         st_be16(f, 0x0001);
-        f[2] = 0x0b;                        /* version 2, persistent, current */
+        f[2] = 0x0b;                        /* v2, persistent, current */
         f[3] = 8;
         st_be32(f + 4, 2);                  /* ATAPI */
         len += 12;

@@ -307,7 +307,8 @@ bool ide_aio_complete(IDEState *s, int ret)
         ide_set_irq(s);
     } else {
         ide_set_sector(s, s->cur_lba);
-        ide_error(s, s->retry_write ? ATA_ERR_ABRT : ATA_ERR_UNC | ATA_ERR_ABRT);
+        ide_error(s, s->retry_write ? ATA_ERR_ABRT
+                                    : ATA_ERR_UNC | ATA_ERR_ABRT);
     }
     if (s->dma_kind != IDE_DMA_NONE) {
         s->dma_kind = IDE_DMA_NONE;

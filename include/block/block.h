@@ -49,6 +49,8 @@ typedef struct BlockDevOps {
     /* eject request from the monitor: return false if locked by the guest */
     bool (*is_tray_locked)(void *opaque);
     bool (*is_tray_open)(void *opaque);
+    /* the image was resized (block_resize); the device tells its guest */
+    void (*resize_cb)(void *opaque);
 } BlockDevOps;
 
 /* ---- Creating backends: -drive / -hda / -cdrom / the monitor ---- */

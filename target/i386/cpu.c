@@ -37,6 +37,21 @@ static const X86CPUModel x86_cpu_models[] = {
         .model_id = "QEMU Virtual CPU version 2.5+",
     },
     {
+        .name = "emu64",
+        .desc = "emu's translator CPU: qemu64 with SSSE3, SSE4.1, SSE4.2, POPCNT",
+        .level = 0xd,
+        .xlevel = 0x8000000a,
+        .vendor = "AuthenticAMD",
+        .family = 15, .model = 107, .stepping = 1,
+        .features_edx = PPRO_FEATURES | CPUID_MTRR | CPUID_CLFLUSH |
+                        CPUID_MCA | CPUID_PSE36,
+        .features_ecx = CPUID_EXT_SSE3 | CPUID_EXT_CX16 | CPUID_EXT_SSSE3 |
+                        CPUID_EXT_SSE41 | CPUID_EXT_SSE42 | CPUID_EXT_POPCNT,
+        .ext2_edx = CPUID_EXT2_LM | CPUID_EXT2_SYSCALL | CPUID_EXT2_NX,
+        .ext3_ecx = CPUID_EXT3_LAHF_LM | CPUID_EXT3_SVM,
+        .model_id = "emu Virtual CPU (x86-64-v2)",
+    },
+    {
         .name = "kvm64",
         .desc = "Common KVM processor",
         .level = 0xd,
@@ -303,7 +318,9 @@ void x86_cpu_synchronize_state(CPUState *cs)
 CPUState *x86_cpu_new(const char *model, int index, Error **errp)
 {
     const X86CPUModel *m = x86_cpu_model_find(model ? model :
-                                              X86_CPU_DEFAULT_MODEL);
+                                              kvm_enabled() ?
+                                              X86_CPU_DEFAULT_MODEL :
+                                              X86_CPU_DEFAULT_TCG_MODEL);
     X86CPU *cpu;
     CPUState *cs;
 

@@ -140,6 +140,9 @@ enum {
 #define CPUID_HT    (1u << 28)
 
 #define CPUID_EXT_SSE3     (1u << 0)
+#define CPUID_EXT_SSSE3    (1u << 9)
+#define CPUID_EXT_SSE41    (1u << 19)
+#define CPUID_EXT_SSE42    (1u << 20)
 #define CPUID_EXT_CX16     (1u << 13)
 #define CPUID_EXT_X2APIC   (1u << 21)
 #define CPUID_EXT_POPCNT   (1u << 23)
@@ -365,8 +368,13 @@ static inline X86CPU *X86_CPU(CPUState *cs)
     return container_of(cs, X86CPU, parent);
 }
 
-/* The default model of the pc machine, as QEMU's */
+/* The default model of the pc machine under KVM, as QEMU's */
 #define X86_CPU_DEFAULT_MODEL "qemu64"
+/*
+ * The default under the translator: qemu64 plus what emu translates
+ * beyond it (SSSE3, SSE4.1, SSE4.2, POPCNT: the x86-64-v2 level)
+ */
+#define X86_CPU_DEFAULT_TCG_MODEL "emu64"
 
 const X86CPUModel *x86_cpu_model_find(const char *name);
 /* "-cpu help" */

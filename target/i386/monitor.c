@@ -381,7 +381,7 @@ static json_object *memory_dump(Monitor *mon, json_object *args,
 #ifdef CONFIG_CAPSTONE
     if (format == 'i') {
         /* the mode comes from the monitor's CPU for xp too, as in QEMU */
-        CPUState *mode_cpu = cs ? cs : first_cpu;
+        CPUState *mode_cpu = cs ? cs : monitor_cpu(mon, NULL);
         if (mode_cpu && !cs) {
             cpu_synchronize(mode_cpu);
         }

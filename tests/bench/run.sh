@@ -69,6 +69,14 @@ set --
 for a in $accels; do
     set -- "$@" --accel "$a"
 done
+
+# In-guest sequential IDE read/write vs QEMU and the host (disk-bench.py)
+python3 "$here/disk-bench.py" --guest "$build/guest" --emu "$build/emu" \
+    --qemu "$qemu_path" --runs "$runs" --timeout "$timeout" \
+    --out "$build/bench" "$@" ||
+    echo "bench: disk rows: the QEMU reference failed"
+echo
+
 exec python3 "$here/bench.py" --guest "$build/guest" --emu "$build/emu" \
     --qemu "$qemu_path" --runs "$runs" --timeout "$timeout" \
     --out "$build/bench" "$@"

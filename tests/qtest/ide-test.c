@@ -399,8 +399,8 @@ static void test_disk(const char *disk, const char *big)
     bm_start(s, BM_BASE, PRD_ADDR, true);
     st = bm_wait(s, BM_BASE, PRI_CTL);
     QT_CHECK_EQ(st & 0x07, 0x04, "READ DMA: interrupt, not active, no error");
-    QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_STATUS) & (ST_ERR | ST_DRQ | ST_BSY),
-                0, "READ DMA status");
+    QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_STATUS) &
+                (ST_ERR | ST_DRQ | ST_BSY), 0, "READ DMA status");
     {
         uint8_t *mem = emu_malloc(16 * 512);
         qtest_memread(s, BUF_ADDR, mem, 3 * 512);

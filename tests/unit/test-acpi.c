@@ -1,4 +1,4 @@
-/* Unit tests for the pc machine's ACPI tables: loader commands, checksums, RSDT/FADT/MADT fields, DSDT AML structure. */
+/* Unit tests for the pc machine's ACPI tables: loader commands, checksums, RSDT/FADT/MADT/WAET fields, DSDT AML structure, _PRT, PCI links and processors (checked with iasl and acpiexec when installed). */
 #include "emu/osdep.h"
 #include "hw/i386/pc.h"
 
@@ -118,9 +118,12 @@ static void test_rsdp_rsdt(void **state)
     rsdt = table_at(ld32(rsdp + 16));
     check_table(rsdt, "RSDT");
     n = (ld32(rsdt + 4) - 36) / 4;
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     check_table(table_at(ld32(rsdt + 36)), "FACP");
     check_table(table_at(ld32(rsdt + 40)), "APIC");
+    check_table(table_at(ld32(rsdt + 44)), "WAET");
+    assert_int_equal(ld32(table_at(ld32(rsdt + 44)) + 4), 40);
+    assert_int_equal(ld32(table_at(ld32(rsdt + 44)) + 36), 2);
 }
 
 static void test_fadt(void **state)
@@ -506,6 +509,77 @@ static void test_dsdt_iasl(void **state)
         (void)!system(cmd);
         fail_msg("iasl could not compile the disassembled DSDT");
     }
+    free(cmd);
+    cmd = emu_asprintf("rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+
+/*
+ * Run the link methods in ACPICA's acpiexec, which simulates the PIIX3's
+ * PCI configuration space as plain storage: what _SRS writes, _CRS and
+ * _STA must read back; _DIS must disable only its own link.
+ */
+static void test_dsdt_acpiexec(void **state)
+{
+    static const char *const want[] = {
+        "89 06 00 09 01 0B 00 00 00 79 00",     /* LNKB._CRS after _SRS */
+        "[Integer] = 000000000000000B",         /* LNKB._STA: enabled */
+        "[Integer] = 0000000000000009",         /* LNKB._STA after _DIS */
+        "89 06 00 09 01 00 00 00 00 79 00",     /* LNKB._CRS: none */
+        "89 06 00 09 01 0A 00 00 00 79 00",     /* LNKA._CRS after _SRS */
+        "89 06 00 09 01 09 00 00 00 79 00",     /* LNKS._CRS: SCI */
+        "[Integer] = 000000000000000F",         /* C002._STA: present */
+        "[Integer] = 0000000000000000",         /* C003._STA: absent */
+    };
+    const uint8_t *d = tables + tabs.dsdt_offset;
+    char dir[] = "/tmp/emu-acpiexec-XXXXXX";
+    char *cmd, *path, buf[512];
+    unsigned n = 0;
+    FILE *f;
+
+    if (system("command -v acpiexec >/dev/null 2>&1") != 0) {
+        print_message("acpiexec not installed (acpica-tools): skipped\n");
+        skip();
+    }
+    assert_non_null(mkdtemp(dir));
+    path = emu_asprintf("%s/dsdt.aml", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(d, 1, ld32(d + 4), f), ld32(d + 4));
+    fclose(f);
+    cmd = emu_asprintf(
+        "cd %s && timeout 20 acpiexec -b '"
+        "evaluate \\_SB.LNKB._SRS (89 06 00 09 01 0b 00 00 00 79 00); "
+        "evaluate \\_SB.LNKB._CRS; evaluate \\_SB.LNKB._STA; "
+        "evaluate \\_SB.LNKB._DIS; evaluate \\_SB.LNKB._STA; "
+        "evaluate \\_SB.LNKB._CRS; "
+        "evaluate \\_SB.LNKA._SRS (89 06 00 09 01 0a 00 00 00 79 00); "
+        "evaluate \\_SB.LNKA._CRS; evaluate \\_SB.LNKS._CRS; "
+        "evaluate \\_SB.C002._STA; evaluate \\_SB.C003._STA"
+        "' dsdt.aml >exec.log 2>&1", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+    path = emu_asprintf("%s/exec.log", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(buf, sizeof(buf), f)) {
+        if (strstr(buf, "[Integer] =") || strstr(buf, "[Buffer]")) {
+            assert_true(n < ARRAY_SIZE(want));
+            if (!strstr(buf, want[n])) {
+                fail_msg("acpiexec result %u: want '%s', got '%s'", n,
+                         want[n], buf);
+            }
+            n++;
+        }
+        if (strstr(buf, "Error") || strstr(buf, "AE_")) {
+            fail_msg("acpiexec: %s", buf);
+        }
+    }
+    fclose(f);
+    assert_int_equal(n, ARRAY_SIZE(want));
     cmd = emu_asprintf("rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
     free(cmd);
@@ -553,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_madt),
         cmocka_unit_test(test_dsdt_aml),
         cmocka_unit_test(test_dsdt_iasl),
+        cmocka_unit_test(test_dsdt_acpiexec),
         cmocka_unit_test(test_many_cpus),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -904,7 +904,10 @@ static void test_readline_completion(void **state)
     assert_string_equal(readline_get_line(rs), "info status ");
     type_keys("\025");
 
+    /* two commands share "system_" (reset, powerdown): the common prefix */
     type_keys("sys\t");
+    assert_string_equal(readline_get_line(rs), "system_");
+    type_keys("r\t");
     assert_string_equal(readline_get_line(rs), "system_reset ");
     type_keys("\025");
 

@@ -126,12 +126,15 @@ static void test_dead_args(void **state)
     assert_int_equal(s->nb_ops, 3);
     /* rax is overwritten next, rbx only needed in memory */
     assert_int_equal(nth_op(0)->life, DEAD_ARG(1) | DEAD_ARG(2));
-    /* loc0 dies (both uses); rax leaves the TB: stored, then dead */
+    /*
+     * The TB temp, never read across a label, is treated as an EBB temp
+     * (printed tmp0); it dies (both uses); rax leaves the TB: stored, dead
+     */
     assert_int_equal(nth_op(1)->life, DEAD_ARG(0) | SYNC_ARG(0) |
                                       DEAD_ARG(1) | DEAD_ARG(2));
     assert_int_equal(nth_op(2)->life, 0);
-    check_dump("  add_i64 loc0,rax,rbx                    dead: 1 2\n"
-               "  add_i64 rax,loc0,loc0                   dead: 0 1 2"
+    check_dump("  add_i64 tmp0,rax,rbx                    dead: 1 2\n"
+               "  add_i64 rax,tmp0,tmp0                   dead: 0 1 2"
                "  sync: 0\n"
                "  exit_tb $0x0\n");
 }
@@ -160,9 +163,9 @@ static void test_remove_unused(void **state)
     tcg_liveness(s);
 
     check_dump(" ---- 0000000000001000 0000000000000000 0000000000000000\n"
-               "  qemu_ld_i64 loc2,rax,leq,0              dead: 0 1\n"
+               "  qemu_ld_i64 tmp2,rax,leq,0              dead: 0 1\n"
                "  st_i64 rbx,env,$0x10                    dead: 0\n"
-               "  call effect,$0x2,$1,loc4,env            dead: 0\n"
+               "  call effect,$0x2,$1,tmp4,env            dead: 0\n"
                "  mb $0xf\n"
                "  mov_i64 rbx,$0x2                        dead: 0 1"
                "  sync: 0\n"
@@ -191,6 +194,34 @@ static void test_branches(void **state)
     assert_int_equal(nth_op(2)->life, DEAD_ARG(0) | SYNC_ARG(0) |
                                       DEAD_ARG(1) | DEAD_ARG(2));
     assert_int_equal(nth_op(3)->life, 0);
+}
+
+/*
+ * TB temps: one read after a label keeps its kind and is written back
+ * before the branch; one only used inside the fall-through is treated
+ * as an EBB temp: no write-back at the branch.
+ */
+static void test_tb_temp_demotion(void **state)
+{
+    TCGLabel *l = gen_new_label();
+    TCGv_i64 across, inside;
+
+    start();
+    across = tcg_temp_new_i64();
+    inside = tcg_temp_new_i64();
+    tcg_gen_add_i64(across, rax, rbx);
+    tcg_gen_add_i64(inside, rax, rbx);
+    tcg_gen_brcond_i64(TCG_COND_EQ, rax, rbx, l);
+    tcg_gen_mov_i64(rbx, inside);
+    gen_set_label(l);
+    tcg_gen_mov_i64(rax, across);
+    tcg_gen_exit_tb(NULL, 0);
+    tcg_liveness(s);
+
+    assert_int_equal(tcgv_i64_temp(across)->kind, TEMP_TB);
+    assert_int_equal(tcgv_i64_temp(inside)->kind, TEMP_EBB);
+    assert_true(nth_op(0)->life & SYNC_ARG(0));
+    assert_false(nth_op(1)->life & SYNC_ARG(0));
 }
 
 static void test_calls(void **state)
@@ -283,15 +314,15 @@ static void test_narrow_double_ops(void **state)
     tcg_gen_mov_i64(rbx, l1);
     tcg_gen_exit_tb(NULL, 0);
     tcg_liveness(s);
-    check_dump("  add_i64 loc0,rax,rbx                    dead: 1\n"
-               "  mov_i64 rax,loc0                        dead: 1\n"
-               "  muluh_i64 loc3,rax,rbx                  dead: 2\n"
-               "  mov_i64 rbx,loc3                        dead: 1\n"
-               "  muls2_i64 loc2,loc3,rax,rbx\n"
-               "  sub2_i64 loc0,loc1,rax,rbx,loc2,loc3    dead: 2 3 4 5\n"
-               "  mov_i64 rax,loc0                        dead: 0 1"
+    check_dump("  add_i64 tmp0,rax,rbx                    dead: 1\n"
+               "  mov_i64 rax,tmp0                        dead: 1\n"
+               "  muluh_i64 tmp3,rax,rbx                  dead: 2\n"
+               "  mov_i64 rbx,tmp3                        dead: 1\n"
+               "  muls2_i64 tmp2,tmp3,rax,rbx\n"
+               "  sub2_i64 tmp0,tmp1,rax,rbx,tmp2,tmp3    dead: 2 3 4 5\n"
+               "  mov_i64 rax,tmp0                        dead: 0 1"
                "  sync: 0\n"
-               "  mov_i64 rbx,loc1                        dead: 0 1"
+               "  mov_i64 rbx,tmp1                        dead: 0 1"
                "  sync: 0\n"
                "  exit_tb $0x0\n");
 }
@@ -321,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_dead_args),
         cmocka_unit_test(test_remove_unused),
         cmocka_unit_test(test_branches),
+        cmocka_unit_test(test_tb_temp_demotion),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_temp_kinds_across_labels),
         cmocka_unit_test(test_narrow_double_ops),

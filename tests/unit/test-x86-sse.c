@@ -1,15 +1,17 @@
 /*
- * Differential test of the MMX/SSE/SSE2/SSE3 translation against the
- * host CPU: each instruction runs natively (in a trampoline that loads
- * and saves the GPRs, flags, MXCSR, mm0-7 and xmm0-15) and under emu's
- * translator on both back ends, from the same state and memory at the
- * same virtual addresses; every register, MXCSR, EFLAGS and the data
- * memory must match bit for bit.  Operands mix random bits with the
- * floating-point edge cases (NaNs, infinities, denormals, signed zeros,
- * conversion and pack overflow); MXCSR gets a random rounding mode,
- * FTZ/DAZ and sticky flags, with every exception masked (the host would
- * trap otherwise).  The exception paths (#XM, #UD, #NM, #GP) are checked
- * on the translator only.
+ * Differential test of the MMX/SSE/SSE2/SSE3/SSSE3/SSE4.1/SSE4.2
+ * translation against the host CPU: each instruction runs natively (in
+ * a trampoline that loads and saves the GPRs, flags, MXCSR, mm0-7 and
+ * xmm0-15) and under emu's translator on both back ends, from the same
+ * state and memory at the same virtual addresses; every register,
+ * MXCSR, EFLAGS and the data memory must match bit for bit.  Operands
+ * mix random bits with the floating-point edge cases (NaNs, infinities,
+ * denormals, signed zeros, conversion and pack overflow), and short
+ * strings with terminators for pcmpXstrX, whose every imm8 is run, as
+ * is every rounding-control imm8 of round*.  MXCSR gets a random
+ * rounding mode, FTZ/DAZ and sticky flags; some cases unmask exceptions
+ * (the native run's #XM arrives as SIGFPE).  The other exception paths
+ * (#UD, #NM, #GP) are checked on the translator only.
  */
 #include "emu/osdep.h"
 #include "system/memory.h"
@@ -503,25 +505,32 @@ static const InsnDesc insns[] = {
     X38("pmovsxbw", 0x66, 0x20, F_XX, 0), X38("pmovsxbd", 0x66, 0x21, F_XX, 0),
     X38("pmovsxbq", 0x66, 0x22, F_XX, 0), X38("pmovsxwd", 0x66, 0x23, F_XX, 0),
     X38("pmovsxwq", 0x66, 0x24, F_XX, 0), X38("pmovsxdq", 0x66, 0x25, F_XX, 0),
-    X38("pmuldq", 0x66, 0x28, F_XX, T_AL), X38("pcmpeqq", 0x66, 0x29, F_XX, T_AL),
+    X38("pmuldq", 0x66, 0x28, F_XX, T_AL),
+    X38("pcmpeqq", 0x66, 0x29, F_XX, T_AL),
     X38("movntdqa", 0x66, 0x2a, F_XX, T_AL | T_MEM),
     X38("packusdw", 0x66, 0x2b, F_XX, T_AL),
     X38("pmovzxbw", 0x66, 0x30, F_XX, 0), X38("pmovzxbd", 0x66, 0x31, F_XX, 0),
     X38("pmovzxbq", 0x66, 0x32, F_XX, 0), X38("pmovzxwd", 0x66, 0x33, F_XX, 0),
     X38("pmovzxwq", 0x66, 0x34, F_XX, 0), X38("pmovzxdq", 0x66, 0x35, F_XX, 0),
-    X38("pminsb", 0x66, 0x38, F_XX, T_AL), X38("pminsd", 0x66, 0x39, F_XX, T_AL),
-    X38("pminuw", 0x66, 0x3a, F_XX, T_AL), X38("pminud", 0x66, 0x3b, F_XX, T_AL),
-    X38("pmaxsb", 0x66, 0x3c, F_XX, T_AL), X38("pmaxsd", 0x66, 0x3d, F_XX, T_AL),
-    X38("pmaxuw", 0x66, 0x3e, F_XX, T_AL), X38("pmaxud", 0x66, 0x3f, F_XX, T_AL),
+    X38("pminsb", 0x66, 0x38, F_XX, T_AL),
+    X38("pminsd", 0x66, 0x39, F_XX, T_AL),
+    X38("pminuw", 0x66, 0x3a, F_XX, T_AL),
+    X38("pminud", 0x66, 0x3b, F_XX, T_AL),
+    X38("pmaxsb", 0x66, 0x3c, F_XX, T_AL),
+    X38("pmaxsd", 0x66, 0x3d, F_XX, T_AL),
+    X38("pmaxuw", 0x66, 0x3e, F_XX, T_AL),
+    X38("pmaxud", 0x66, 0x3f, F_XX, T_AL),
     X38("pmulld", 0x66, 0x40, F_XX, T_AL),
     X38("phminposuw", 0x66, 0x41, F_XX, T_AL),
     X3A("roundps", 0x66, 0x08, F_XX, T_AL | T_ALLIMM),
     X3A("roundpd", 0x66, 0x09, F_XX, T_AL | T_ALLIMM),
     X3A("roundss", 0x66, 0x0a, F_XX, T_ALLIMM),
     X3A("roundsd", 0x66, 0x0b, F_XX, T_ALLIMM),
-    X3A("blendps", 0x66, 0x0c, F_XX, T_AL), X3A("blendpd", 0x66, 0x0d, F_XX, T_AL),
+    X3A("blendps", 0x66, 0x0c, F_XX, T_AL),
+    X3A("blendpd", 0x66, 0x0d, F_XX, T_AL),
     X3A("pblendw", 0x66, 0x0e, F_XX, T_AL),
-    X3A("pextrb", 0x66, 0x14, F_GSTX, T_W), X3A("pextrw", 0x66, 0x15, F_GSTX, T_W),
+    X3A("pextrb", 0x66, 0x14, F_GSTX, T_W),
+    X3A("pextrw", 0x66, 0x15, F_GSTX, T_W),
     X3A("pextrd/q", 0x66, 0x16, F_GSTX, T_W),
     X3A("extractps", 0x66, 0x17, F_GSTX, T_W),
     X3A("pinsrb", 0x66, 0x20, F_XG, T_W), X3A("insertps", 0x66, 0x21, F_XX, 0),
@@ -692,6 +701,11 @@ static void gen_case_at(Case *c, const InsnDesc *t, bool init)
     bool w = (t->flags & T_W) && rndn(2);
     int disp = (t->flags & T_AL) ? ((int)rndn(16) - 8) * 16
                                  : (int)rndn(0x100) - 0x80;
+
+    /* now and then a misaligned m128: #GP on both sides */
+    if ((t->flags & T_AL) && rndn(16) == 0) {
+        disp += 1 + rndn(15);
+    }
     int imm = -1, reg, rm;
 
     if (init) {
@@ -840,16 +854,26 @@ static uint8_t img_data[DATA_SIZE];
 
 #if HAVE_NATIVE
 /*
- * An unmasked SIMD exception (#XM) arrives as SIGFPE: note where, and
+ * An unmasked SIMD exception (#XM) arrives as SIGFPE, a #GP (a
+ * misaligned m128) as SIGSEGV from the kernel: note which and where, and
  * resume at the exit path, which saves the state the fault left.
  */
 static volatile uint64_t native_fault_rip;
+static volatile int native_fault_excp;
 
 static void native_sigfpe(int sig, siginfo_t *si, void *uc_)
 {
     ucontext_t *uc = uc_;
+    uint64_t rip = uc->uc_mcontext.gregs[REG_RIP];
 
-    native_fault_rip = uc->uc_mcontext.gregs[REG_RIP];
+    if (sig == SIGSEGV && (si->si_code != SI_KERNEL ||
+                           rip < GBASE + CODE_OFF || rip >= GBASE + DATA_OFF)) {
+        /* not the test code's #GP: crash as usual */
+        signal(SIGSEGV, SIG_DFL);
+        return;
+    }
+    native_fault_rip = rip;
+    native_fault_excp = sig == SIGFPE ? EXCP13_XMM : EXCP0D_GPF;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)x86sse_native_exit;
 }
 
@@ -867,7 +891,7 @@ static void run_native(const Case *c, Result *r)
     native_fault_rip = 0;
     x86sse_run_native(&r->st, code);
     memcpy(r->data, native_win + DATA_OFF, DATA_SIZE);
-    r->excp = native_fault_rip ? EXCP13_XMM : -1;
+    r->excp = native_fault_rip ? native_fault_excp : -1;
     r->fault_rip = native_fault_rip;
 }
 #endif
@@ -1049,15 +1073,17 @@ static void test_diff(void **state)
     int rounds = atoi(getenv("X86SSE_ROUNDS") ?: "1");
     /* cmocka has its own SIGFPE handler while a test runs: replace it */
     struct sigaction sa = { .sa_sigaction = native_sigfpe,
-                            .sa_flags = SA_SIGINFO }, old_sa;
+                            .sa_flags = SA_SIGINFO }, old_sa, old_segv;
 
     sigaction(SIGFPE, &sa, &old_sa);
+    sigaction(SIGSEGV, &sa, &old_segv);
     /* X86SSE_SEED=n X86SSE_ROUNDS=k: other and more cases, for soaking */
     rng_state = 0x5eed5eed12345678ull ^
                 strtoull(getenv("X86SSE_SEED") ?: "0", NULL, 0);
     while (rounds-- > 0 && diff_round(&st)) {
     }
     sigaction(SIGFPE, &old_sa, NULL);
+    sigaction(SIGSEGV, &old_segv, NULL);
     fprintf(stderr, "x86-sse (%s): %d cases (%d changed registers), %d "
             "mismatches, %" PRId64 " ms\n", backend_name(), st.total,
             st.changed, st.bad, x86h_now_ms() - t0);
@@ -1282,13 +1308,36 @@ static void test_compat_mode(void **state)
     assert_int_equal(out[1], 0x2468acf0);
 }
 
+/*
+ * crc32 against the CRC-32C check value (RFC 3720): "123456789" with
+ * the pre- and post-inversion done by the code gives 0xe3069283.
+ */
+static void test_crc32_check_value(void **state)
+{
+    /* crc32 rax, rbx; crc32 eax, cl */
+    static const uint8_t code[] = { 0xf2, 0x48, 0x0f, 0x38, 0xf1, 0xc3,
+                                    0xf2, 0x0f, 0x38, 0xf0, 0xc1 };
+    Case c;
+
+    rng_state = 3;
+    init_case(&c, "crc32 check value");
+    memcpy(c.code, code, sizeof(code));
+    c.len = sizeof(code);
+    c.in.regs[R_EAX] = 0xffffffffffffffffull;
+    c.in.regs[R_EBX] = 0x3837363534333231ull;       /* "12345678" */
+    c.in.regs[R_ECX] = '9';
+    run_emu(&c, &res_b);
+    assert_int_equal(res_b.excp, -1);
+    assert_int_equal(res_b.st.regs[R_EAX], 0xe3069283u ^ 0xffffffffu);
+}
+
 /* Random bytes behind the SSE opcodes: no crash, no hang */
 static void test_random_sse_bytes(void **state)
 {
     static const uint8_t pf[] = { 0x66, 0xf2, 0xf3, 0x48, 0x44, 0x41 };
 
     rng_state = 0xabcdef0123456789ull;
-    for (int i = 0; i < 1500; i++) {
+    for (int i = 0; i < 2500; i++) {
         Case c;
         init_case(&c, "random");
         c.in.regs[R_EDI] = DATA_PTR;
@@ -1296,7 +1345,20 @@ static void test_random_sse_bytes(void **state)
             emit(&c, pf[rndn(ARRAY_SIZE(pf))]);
         }
         emit(&c, 0x0f);
-        emit(&c, rndn(2) ? 0x50 + rndn(0x30) : 0xc2 + rndn(0x3e));
+        switch (rndn(4)) {
+        case 0:
+            /* the 0F 38 map (crc32 and movbe included) */
+            emit(&c, 0x38);
+            emit(&c, rndn(2) ? rndn(0x42) : rndn(256));
+            break;
+        case 1:
+            emit(&c, 0x3a);
+            emit(&c, rndn(2) ? rndn(0x64) : rndn(256));
+            break;
+        default:
+            emit(&c, rndn(2) ? 0x50 + rndn(0x30) : 0xc2 + rndn(0x3e));
+            break;
+        }
         /* ModRM with [rbp + disp8] or a register, and an imm8 */
         emit(&c, rndn(2) ? 0xc0 | rndn(64) : 0x45 | (rndn(8) << 3));
         emit(&c, rndn(16) * 16);
@@ -1333,11 +1395,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_exceptions, setup_interp),
         T(test_compat_mode, setup_interp),
+        T(test_crc32_check_value, setup_interp),
         T(test_diff, setup_interp),
         T(test_random_sse_bytes, setup_interp),
 #if HAVE_NATIVE
         T(test_exceptions, setup_native),
         T(test_compat_mode, setup_native),
+        T(test_crc32_check_value, setup_native),
         T(test_diff, setup_native),
         T(test_random_sse_bytes, setup_native),
 #endif

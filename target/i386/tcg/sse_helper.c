@@ -1,4 +1,4 @@
-/* MMX/SSE/SSE2/SSE3 helpers: packed integer, floating point, conversions. */
+/* MMX and SSE to SSE4.2 helpers: packed integer, floating point, strings. */
 #include "emu/osdep.h"
 #include "emu/log.h"
 #include <math.h>
@@ -1273,11 +1273,35 @@ static uint64_t helper_sse_pcmpstr(void *envp, void *src1, void *src2,
     return flags | (uint64_t)idx << 32;
 }
 
-/* The CRC-32C of the low `bytes` bytes of value, bit by bit (reflected) */
+/*
+ * The CRC-32C of the low `bytes` bytes of value: the host's crc32 where
+ * it has one (Linux's crc32c-intel runs it on every ext4/btrfs metadata
+ * block), else bit by bit (reflected).
+ */
 static uint64_t helper_crc32c(uint64_t crc, uint64_t value, uint32_t bytes)
 {
     uint32_t c = (uint32_t)crc;
 
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) {
+        uint64_t c64 = c;
+        switch (bytes) {
+        case 1:
+            __asm__("crc32b %b1, %k0" : "+r"(c64) : "r"((uint8_t)value));
+            break;
+        case 2:
+            __asm__("crc32w %w1, %k0" : "+r"(c64) : "r"((uint16_t)value));
+            break;
+        case 4:
+            __asm__("crc32l %k1, %k0" : "+r"(c64) : "r"((uint32_t)value));
+            break;
+        default:
+            __asm__("crc32q %1, %0" : "+r"(c64) : "r"(value));
+            break;
+        }
+        return (uint32_t)c64;
+    }
+#endif
     for (unsigned i = 0; i < bytes * 8 && i < 64; i++) {
         bool lsb = (c ^ (uint32_t)(value >> i)) & 1;
         c = (c >> 1) ^ (lsb ? 0x82f63b78u : 0);

@@ -4,7 +4,8 @@
  *
  * Four helpers serve every vector instruction that is not generated
  * inline (a fifth, sse_probe_store, makes page-crossing 16-byte stores
- * fault before writing); the operation is a constant argument:
+ * fault before writing; the SSE4.2 string compares and crc32 have their
+ * own, at the end of this file); the operation is a constant argument:
  *
  *   sse_int(env, dst, src, arg)          packed integer (no exceptions)
  *   sse_int_ret(env, dst, src, arg): i64 integer results (pmovmskb, ...)

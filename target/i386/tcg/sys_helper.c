@@ -44,7 +44,27 @@ static void EMU_NORETURN helper_raise_err(void *envp, uint32_t excp,
                       CPUID_DE | CPUID_SEP | CPUID_FP87 | CPUID_FXSR | \
                       CPUID_MMX | CPUID_SSE | CPUID_SSE2 | CPUID_CLFLUSH)
 #define TCG_FEAT_ECX (CPUID_EXT_CX16 | CPUID_EXT_POPCNT | CPUID_EXT_MOVBE | \
-                      CPUID_EXT_SSE3)
+                      CPUID_EXT_SSE3 | CPUID_EXT_SSSE3 | CPUID_EXT_SSE41 | \
+                      CPUID_EXT_SSE42)
+
+/*
+ * SSE floating point runs on the host's unit (sse_helper.c): SSE3's
+ * and SSE4.1's (round, dp) instructions need the host to have them.
+ */
+static uint32_t tcg_host_ecx_mask(void)
+{
+    uint32_t mask = ~0u;
+
+#if defined(__x86_64__) || defined(__i386__)
+    if (!__builtin_cpu_supports("sse3")) {
+        mask &= ~CPUID_EXT_SSE3;
+    }
+    if (!__builtin_cpu_supports("sse4.1")) {
+        mask &= ~(CPUID_EXT_SSE41 | CPUID_EXT_SSE42);
+    }
+#endif
+    return mask;
+}
 #define TCG_FEAT_EXT2_EDX (CPUID_EXT2_NX | CPUID_EXT2_LM | CPUID_EXT2_SYSCALL)
 #define TCG_FEAT_EXT3_ECX (CPUID_EXT3_LAHF_LM | CPUID_EXT3_ABM)
 
@@ -67,7 +87,7 @@ void x86_cpuid(CPUX86State *env, uint32_t fn, uint32_t idx, uint32_t *a,
     const char *vendor;
 
     if (!m || m->host || !m->vendor) {
-        m = x86_cpu_model_find(X86_CPU_DEFAULT_MODEL);
+        m = x86_cpu_model_find(X86_CPU_DEFAULT_TCG_MODEL);
     }
     vendor = m->vendor;
     *a = *b = *c = *d = 0;
@@ -82,7 +102,7 @@ void x86_cpuid(CPUX86State *env, uint32_t fn, uint32_t idx, uint32_t *a,
     case 1:
         *a = env->cpuid_version ? env->cpuid_version : x86_cpu_signature(m);
         *b = (env->apic_id << 24) | (1u << 16) | (8u << 8);
-        *c = m->features_ecx & TCG_FEAT_ECX;
+        *c = m->features_ecx & TCG_FEAT_ECX & tcg_host_ecx_mask();
         *d = m->features_edx & TCG_FEAT_EDX;
         /* the local APIC model: CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN */
         if (container_of(env, X86CPU, env)->apic) {
@@ -269,6 +289,19 @@ static bool msr_access(CPUX86State *env, uint32_t msr, uint64_t *val,
         if (write) {
             return false;
         }
+        v = 0;
+        break;
+    /*
+     * Read as zero, writes ignored, as QEMU's translator does: Linux reads
+     * these without rdmsr_safe on this (AMD family 15) model and would
+     * log "unchecked MSR access" otherwise.
+     */
+    case 0x8b:          /* IA32_BIOS_SIGN_ID: microcode revision */
+    case 0xc0010000 ... 0xc0010007:    /* K7 PERF_CTL0-3 / PERF_CTR0-3 */
+    case 0xc0010010:    /* SYSCFG */
+    case 0xc0010015:    /* HWCR */
+    case 0xc0010055:    /* interrupt pending message */
+    case 0xc0011029:    /* DE_CFG */
         v = 0;
         break;
     case 0x17a: /* IA32_MCG_STATUS: no machine check in progress, ever */

@@ -1007,10 +1007,70 @@ static void gen_shift_inline(DisasContext *s, X86DecodedInsn *d, unsigned op)
     }
 }
 
+/*
+ * rol/ror by a nonzero constant count, inline: CF and OF from the
+ * result, the other flags kept (read from cc_src when the lazy state is
+ * already EFLAGS, else computed by the flags helper).
+ */
+static void gen_rotate_const(DisasContext *s, X86DecodedInsn *d, unsigned op,
+                             unsigned c)
+{
+    MemOp ot = d->op[0].ot;
+    unsigned bits = 8 << ot, r = c % bits;
+    unsigned k = op ? (bits - r) % bits : r;    /* as a left rotate */
+    TCGv_i64 val = s->T0, res = s->T2, f = s->T1;
+    TCGv_i64 t = tcg_temp_new_i64(), u = tcg_temp_new_i64();
+
+    gen_load(s, d, 0, val);
+    tcg_gen_ext_i64(val, val, ot);
+    if (k == 0) {
+        tcg_gen_mov_i64(res, val);
+    } else if (ot == MO_64) {
+        tcg_gen_rotli_i64(res, val, k);
+    } else {
+        tcg_gen_shli_i64(t, val, k);
+        tcg_gen_shri_i64(res, val, bits - k);
+        tcg_gen_or_i64(res, res, t);
+        tcg_gen_ext_i64(res, res, ot);
+    }
+    gen_store(s, d, 0, res);
+    if (s->cc_op != CC_OP_DYNAMIC && (s->cc_op & ~3) == CC_OP_EFLAGS) {
+        tcg_gen_mov_i64(f, cpu_cc_src);
+    } else {
+        gen_compute_eflags(s, f);
+    }
+    tcg_gen_andi_i64(f, f, ~(int64_t)(CC_C | CC_O));
+    tcg_gen_extract_i64(t, res, bits - 1, 1);          /* top bit */
+    if (op == 0) {
+        tcg_gen_andi_i64(u, res, 1);                    /* CF: bit 0 */
+    } else {
+        tcg_gen_extract_i64(u, res, bits - 2, 1);       /* CF is the top */
+    }
+    /* OF = top ^ (rol: CF; ror: the bit below the top) */
+    tcg_gen_xor_i64(u, u, t);
+    tcg_gen_shli_i64(u, u, 11);
+    tcg_gen_or_i64(f, f, u);
+    if (op == 0) {
+        tcg_gen_andi_i64(t, res, 1);
+    }
+    tcg_gen_or_i64(cpu_cc_src, f, t);
+    set_cc_op(s, CC_OP_EFLAGS);
+    tcg_temp_free_i64(t);
+    tcg_temp_free_i64(u);
+}
+
 static void gen_SHIFT(DisasContext *s, X86DecodedInsn *d)
 {
     unsigned op = (d->modrm >> 3) & 7;
     unsigned kind = op << 2 | d->op[0].ot;
+    unsigned cmask = d->op[0].ot == MO_64 ? 63 : 31;
+
+    if (op < 2 && (d->op[1].kind == X86_OP_1 ||
+                   (d->op[1].kind == X86_OP_I && (d->imm & cmask)))) {
+        gen_rotate_const(s, d, op, d->op[1].kind == X86_OP_1 ? 1 :
+                                   (unsigned)d->imm & cmask);
+        return;
+    }
 
     if (op >= 4 &&
         !((d->op[1].kind == X86_OP_I) &&
@@ -1086,11 +1146,19 @@ static void gen_BT(DisasContext *s, X86DecodedInsn *d)
     if (op != 4) {
         gen_store(s, d, 0, s->T2);
     }
-    /* CF = the bit; the other flags are kept */
-    gen_compute_eflags(s, mask);
+    /*
+     * CF = the bit; ZF is kept.  OF, SF, AF and PF are undefined: with a
+     * known lazy state they become 0 and ZF comes inline, without the
+     * flags helper; otherwise all of them are kept.
+     */
     tcg_gen_shr_i64(s->T0, s->T0, bit);
     tcg_gen_andi_i64(s->T0, s->T0, 1);
-    tcg_gen_andi_i64(mask, mask, ~(int64_t)CC_C);
+    if (gen_cond_fast(s, 4, mask)) {
+        tcg_gen_shli_i64(mask, mask, 6);
+    } else {
+        gen_compute_eflags(s, mask);
+        tcg_gen_andi_i64(mask, mask, ~(int64_t)CC_C);
+    }
     tcg_gen_or_i64(cpu_cc_src, mask, s->T0);
     set_cc_op(s, CC_OP_EFLAGS);
     tcg_temp_free_i64(bit);

@@ -1,0 +1,556 @@
+/* virtio-blk (virtio 1.2 spec 5.2) and its PCI device virtio-blk-pci. */
+#include "emu/osdep.h"
+#include "emu/log.h"
+#include "block/block.h"
+#include "block/block_int.h"
+#include "hw/boards.h"
+#include "hw/virtio/virtio-pci.h"
+
+#define PCI_CLASS_STORAGE_SCSI          0x0100
+
+/* Feature bits (spec 5.2.3) */
+#define VIRTIO_BLK_F_SIZE_MAX           1
+#define VIRTIO_BLK_F_SEG_MAX            2
+#define VIRTIO_BLK_F_GEOMETRY           4
+#define VIRTIO_BLK_F_RO                 5
+#define VIRTIO_BLK_F_BLK_SIZE           6
+#define VIRTIO_BLK_F_FLUSH              9
+#define VIRTIO_BLK_F_TOPOLOGY           10
+#define VIRTIO_BLK_F_CONFIG_WCE         11
+#define VIRTIO_BLK_F_MQ                 12
+#define VIRTIO_BLK_F_DISCARD            13
+#define VIRTIO_BLK_F_WRITE_ZEROES       14
+
+/* Request types and status (spec 5.2.6) */
+#define VIRTIO_BLK_T_IN                 0
+#define VIRTIO_BLK_T_OUT                1
+#define VIRTIO_BLK_T_FLUSH              4
+#define VIRTIO_BLK_T_GET_ID             8
+#define VIRTIO_BLK_T_DISCARD            11
+#define VIRTIO_BLK_T_WRITE_ZEROES       13
+#define VIRTIO_BLK_S_OK                 0
+#define VIRTIO_BLK_S_IOERR              1
+#define VIRTIO_BLK_S_UNSUPP             2
+#define VIRTIO_BLK_ID_BYTES             20
+#define VIRTIO_BLK_WZ_F_UNMAP           1
+
+#define VIRTIO_BLK_SECTOR_BITS          9
+#define VIRTIO_BLK_SECTOR_SIZE          512
+/* config layout up to write_zeroes_may_unmap and its padding */
+#define VIRTIO_BLK_CONFIG_SIZE          60
+/* one discard/write-zeroes segment per request, as QEMU */
+#define VIRTIO_BLK_MAX_DWZ_SECTORS      (UINT32_MAX >> VIRTIO_BLK_SECTOR_BITS)
+#define VIRTIO_BLK_AUTO_NUM_QUEUES      UINT16_MAX
+
+typedef struct VirtIOBlock {
+    VirtIODevice parent_obj;
+    /* Properties */
+    BlockBackend *blk;
+    char *serial;
+    uint16_t num_queues;
+    uint16_t queue_size;
+    uint32_t logical_block_size;
+    uint32_t physical_block_size;
+    uint32_t min_io_size;
+    uint32_t opt_io_size;
+    bool config_wce;
+    bool discard;
+    bool write_zeroes;
+    uint32_t max_discard_sectors;
+    uint32_t max_write_zeroes_sectors;
+    /* State */
+    unsigned inflight;
+    uint64_t capacity_sectors;  /* last size told to the driver */
+} VirtIOBlock;
+
+typedef struct VirtIOBlockReq {
+    VirtQueueElement elem;      /* first: virtqueue_pop allocates us */
+    VirtIOBlock *s;
+    VirtQueue *vq;
+    uint8_t *status;            /* last byte of the in buffers */
+    unsigned in_len;            /* bytes of in buffers (used.len) */
+    struct iovec *data;         /* data buffers without header/status */
+    unsigned ndata;
+} VirtIOBlockReq;
+
+static VirtIOBlock *to_blk(VirtIODevice *vdev)
+{
+    return (VirtIOBlock *)vdev;
+}
+
+static void virtio_blk_complete(VirtIOBlockReq *req, uint8_t status)
+{
+    VirtIOBlock *s = req->s;
+
+    *req->status = status;
+    virtqueue_push(req->vq, &req->elem, req->in_len);
+    virtio_notify(&s->parent_obj, req->vq);
+    s->inflight--;
+    free(req->data);
+    free(req);
+}
+
+static void virtio_blk_rw_done(void *opaque, int ret)
+{
+    VirtIOBlockReq *req = opaque;
+
+    if (ret < 0) {
+        emu_log_mask(LOG_GUEST_ERROR, "virtio-blk: I/O error %d\n", ret);
+    }
+    virtio_blk_complete(req, ret < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
+/*
+ * Copy of iov without its first 'skip' bytes and its last 'trim' bytes
+ * (the request header and the status byte).
+ */
+static unsigned iov_slice(const struct iovec *iov, unsigned cnt, size_t skip,
+                          size_t trim, struct iovec *out)
+{
+    size_t total = iov_size(iov, cnt);
+    size_t want = total - skip - trim;
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < cnt && want; i++) {
+        size_t len = iov[i].iov_len;
+        uint8_t *base = iov[i].iov_base;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        base += skip;
+        len -= skip;
+        skip = 0;
+        len = MIN(len, want);
+        out[n].iov_base = base;
+        out[n].iov_len = len;
+        n++;
+        want -= len;
+    }
+    return n;
+}
+
+static bool virtio_blk_sect_range_ok(VirtIOBlock *s, uint64_t sector,
+                                     uint64_t bytes)
+{
+    uint64_t nsect = bytes >> VIRTIO_BLK_SECTOR_BITS;
+    int64_t len = blk_getlength(s->blk);
+    uint64_t total = len > 0 ? (uint64_t)len >> VIRTIO_BLK_SECTOR_BITS : 0;
+
+    if (bytes % s->logical_block_size ||
+        sector % (s->logical_block_size / VIRTIO_BLK_SECTOR_SIZE)) {
+        return false;
+    }
+    return sector <= total && nsect <= total - sector;
+}
+
+static void virtio_blk_handle_dwz(VirtIOBlockReq *req, uint32_t type)
+{
+    VirtIOBlock *s = req->s;
+    uint8_t seg[16];
+    uint64_t sector;
+    uint32_t nsect, flags;
+    bool is_wz = type == VIRTIO_BLK_T_WRITE_ZEROES;
+    size_t len = iov_size(req->elem.out_sg, req->elem.out_num) - 16;
+
+    if (!virtio_vdev_has_feature(&s->parent_obj, is_wz ?
+                                 VIRTIO_BLK_F_WRITE_ZEROES :
+                                 VIRTIO_BLK_F_DISCARD)) {
+        virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
+        return;
+    }
+    /* Exactly one segment (max_discard_seg = max_write_zeroes_seg = 1) */
+    if (len != sizeof(seg)) {
+        virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
+        return;
+    }
+    iov_to_buf(req->elem.out_sg, req->elem.out_num, 16, seg, sizeof(seg));
+    sector = 0;
+    for (int b = 7; b >= 0; b--) {
+        sector = (sector << 8) | seg[b];
+    }
+    nsect = seg[8] | (seg[9] << 8) | (seg[10] << 16) |
+            ((uint32_t)seg[11] << 24);
+    flags = seg[12] | (seg[13] << 8) | (seg[14] << 16) |
+            ((uint32_t)seg[15] << 24);
+
+    if ((!is_wz && flags) || (is_wz && (flags & ~VIRTIO_BLK_WZ_F_UNMAP))) {
+        virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
+        return;
+    }
+    if (nsect > (is_wz ? s->max_write_zeroes_sectors
+                       : s->max_discard_sectors) ||
+        !virtio_blk_sect_range_ok(s, sector,
+                                  (uint64_t)nsect << VIRTIO_BLK_SECTOR_BITS)) {
+        virtio_blk_complete(req, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    if (is_wz) {
+        blk_aio_pwrite_zeroes(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
+                              (int64_t)nsect << VIRTIO_BLK_SECTOR_BITS,
+                              (flags & VIRTIO_BLK_WZ_F_UNMAP) ? BDRV_REQ_MAY_UNMAP : 0,
+                              virtio_blk_rw_done, req);
+    } else {
+        blk_aio_pdiscard(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
+                         (int64_t)nsect << VIRTIO_BLK_SECTOR_BITS,
+                         virtio_blk_rw_done, req);
+    }
+}
+
+/* Returns false if the request was malformed (device now broken) */
+static bool virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq,
+                                      VirtIOBlockReq *req)
+{
+    VirtQueueElement *elem = &req->elem;
+    uint8_t hdr[16];
+    uint32_t type;
+    uint64_t sector;
+    struct iovec *last;
+    size_t out_size, in_size;
+
+    req->s = s;
+    req->vq = vq;
+    out_size = iov_size(elem->out_sg, elem->out_num);
+    in_size = iov_size(elem->in_sg, elem->in_num);
+    if (out_size < sizeof(hdr) || in_size < 1) {
+        virtio_error(&s->parent_obj, "virtio-blk missing headers");
+        virtqueue_detach_element(vq, elem, 0);
+        free(req);
+        return false;
+    }
+    iov_to_buf(elem->out_sg, elem->out_num, 0, hdr, sizeof(hdr));
+    type = hdr[0] | (hdr[1] << 8) | (hdr[2] << 16) | ((uint32_t)hdr[3] << 24);
+    sector = 0;
+    for (int b = 15; b >= 8; b--) {
+        sector = (sector << 8) | hdr[b];
+    }
+    last = &elem->in_sg[elem->in_num - 1];
+    req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+    req->in_len = in_size;
+    s->inflight++;
+
+    switch (type) {
+    case VIRTIO_BLK_T_IN:
+    case VIRTIO_BLK_T_OUT: {
+        bool is_write = type == VIRTIO_BLK_T_OUT;
+        size_t bytes = is_write ? out_size - sizeof(hdr) : in_size - 1;
+        unsigned cnt = is_write ? elem->out_num : elem->in_num;
+
+        req->data = emu_new(struct iovec, cnt ? cnt : 1);
+        req->ndata = is_write
+            ? iov_slice(elem->out_sg, elem->out_num, sizeof(hdr), 0,
+                        req->data)
+            : iov_slice(elem->in_sg, elem->in_num, 0, 1, req->data);
+        if (!virtio_blk_sect_range_ok(s, sector, bytes)) {
+            virtio_blk_complete(req, VIRTIO_BLK_S_IOERR);
+            break;
+        }
+        if (is_write && blk_is_read_only(s->blk)) {
+            virtio_blk_complete(req, VIRTIO_BLK_S_IOERR);
+            break;
+        }
+        if (bytes == 0) {
+            virtio_blk_complete(req, VIRTIO_BLK_S_OK);
+            break;
+        }
+        if (is_write) {
+            blk_aio_pwritev(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
+                            req->data, req->ndata, 0, virtio_blk_rw_done,
+                            req);
+        } else {
+            blk_aio_preadv(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
+                           req->data, req->ndata, virtio_blk_rw_done, req);
+        }
+        break;
+    }
+    case VIRTIO_BLK_T_FLUSH:
+        blk_aio_flush(s->blk, virtio_blk_rw_done, req);
+        break;
+    case VIRTIO_BLK_T_GET_ID: {
+        char id[VIRTIO_BLK_ID_BYTES];
+
+        /* Not NUL-terminated when the serial fills all 20 bytes */
+        memset(id, 0, sizeof(id));
+        if (s->serial) {
+            memcpy(id, s->serial, strnlen(s->serial, sizeof(id)));
+        }
+        iov_from_buf(elem->in_sg, elem->in_num, 0, id,
+                     MIN(sizeof(id), in_size - 1));
+        virtio_blk_complete(req, VIRTIO_BLK_S_OK);
+        break;
+    }
+    case VIRTIO_BLK_T_DISCARD:
+    case VIRTIO_BLK_T_WRITE_ZEROES:
+        virtio_blk_handle_dwz(req, type);
+        break;
+    default:
+        virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
+        break;
+    }
+    return true;
+}
+
+static void virtio_blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
+{
+    VirtIOBlock *s = to_blk(vdev);
+    VirtIOBlockReq *req;
+
+    if (!s->blk || !blk_is_inserted(s->blk)) {
+        return;
+    }
+    /* Suppress kicks while draining; re-check after re-enabling */
+    do {
+        virtio_queue_set_notification(vq, 0);
+        while ((req = virtqueue_pop(vq, sizeof(VirtIOBlockReq)))) {
+            if (!virtio_blk_handle_request(s, vq, req)) {
+                return;
+            }
+        }
+        virtio_queue_set_notification(vq, 1);
+    } while (!vdev->broken && !virtio_queue_empty(vq));
+}
+
+static void virtio_blk_update_config(VirtIODevice *vdev, uint8_t *cfg)
+{
+    VirtIOBlock *s = to_blk(vdev);
+    int64_t len = s->blk ? blk_getlength(s->blk) : 0;
+    uint64_t cap = len > 0 ? (uint64_t)len >> VIRTIO_BLK_SECTOR_BITS : 0;
+    unsigned lbs_sectors = s->logical_block_size / VIRTIO_BLK_SECTOR_SIZE;
+    unsigned pbexp = 0;
+
+    while ((s->logical_block_size << (pbexp + 1)) <= s->physical_block_size) {
+        pbexp++;
+    }
+    memset(cfg, 0, VIRTIO_BLK_CONFIG_SIZE);
+    pci_set_quad(cfg + 0, cap);
+    pci_set_long(cfg + 12, virtio_queue_get_max_num(vdev, 0) - 2);
+    /* geometry as QEMU derives it for large disks: 16 heads, 63 sectors */
+    pci_set_word(cfg + 16, MIN(cap / (16 * 63), 65535));
+    cfg[18] = 16;
+    cfg[19] = 63;
+    pci_set_long(cfg + 20, s->logical_block_size);
+    cfg[24] = pbexp;
+    cfg[25] = 0;
+    pci_set_word(cfg + 26, s->min_io_size / s->logical_block_size);
+    pci_set_long(cfg + 28, s->opt_io_size / s->logical_block_size);
+    cfg[32] = s->blk && blk_enable_write_cache(s->blk);
+    pci_set_word(cfg + 34, s->num_queues);
+    pci_set_long(cfg + 36, s->max_discard_sectors);
+    pci_set_long(cfg + 40, 1);
+    pci_set_long(cfg + 44, lbs_sectors);
+    pci_set_long(cfg + 48, s->max_write_zeroes_sectors);
+    pci_set_long(cfg + 52, 1);
+    cfg[56] = 1;
+}
+
+static void virtio_blk_set_config(VirtIODevice *vdev, const uint8_t *cfg)
+{
+    VirtIOBlock *s = to_blk(vdev);
+
+    /* Only "writeback" is writable, with CONFIG_WCE */
+    if (s->blk && virtio_vdev_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE)) {
+        blk_set_enable_write_cache(s->blk, cfg[32] != 0);
+    }
+}
+
+static uint64_t virtio_blk_get_features(VirtIODevice *vdev, uint64_t f)
+{
+    VirtIOBlock *s = to_blk(vdev);
+
+    f |= 1ULL << VIRTIO_BLK_F_SEG_MAX;
+    f |= 1ULL << VIRTIO_BLK_F_GEOMETRY;
+    f |= 1ULL << VIRTIO_BLK_F_TOPOLOGY;
+    f |= 1ULL << VIRTIO_BLK_F_BLK_SIZE;
+    f |= 1ULL << VIRTIO_BLK_F_FLUSH;
+    if (s->config_wce) {
+        f |= 1ULL << VIRTIO_BLK_F_CONFIG_WCE;
+    }
+    if (s->num_queues > 1) {
+        f |= 1ULL << VIRTIO_BLK_F_MQ;
+    }
+    if (s->blk && blk_is_read_only(s->blk)) {
+        f |= 1ULL << VIRTIO_BLK_F_RO;
+    }
+    if (s->discard) {
+        f |= 1ULL << VIRTIO_BLK_F_DISCARD;
+    }
+    if (s->write_zeroes) {
+        f |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+    }
+    return f;
+}
+
+static void virtio_blk_set_features(VirtIODevice *vdev, uint64_t features)
+{
+    VirtIOBlock *s = to_blk(vdev);
+
+    /* A legacy driver without FLUSH expects writethrough (spec 5.2.6.3) */
+    if (s->blk && !virtio_has_feature(features, VIRTIO_F_VERSION_1) &&
+        !virtio_has_feature(features, VIRTIO_BLK_F_FLUSH) &&
+        features != 0) {
+        blk_set_enable_write_cache(s->blk, false);
+    }
+}
+
+static void virtio_blk_reset(VirtIODevice *vdev)
+{
+    VirtIOBlock *s = to_blk(vdev);
+
+    /* Requests in flight complete before the rings go away */
+    if (s->blk && s->inflight) {
+        blk_drain(s->blk);
+    }
+}
+
+static void virtio_blk_resize_cb(void *opaque)
+{
+    VirtIOBlock *s = opaque;
+    int64_t len = blk_getlength(s->blk);
+    uint64_t cap = len > 0 ? (uint64_t)len >> VIRTIO_BLK_SECTOR_BITS : 0;
+
+    if (cap != s->capacity_sectors) {
+        s->capacity_sectors = cap;
+        virtio_notify_config(&s->parent_obj);
+    }
+}
+
+static const BlockDevOps virtio_blk_dev_ops = {
+    .resize_cb = virtio_blk_resize_cb,
+};
+
+static void virtio_blk_realize(VirtIODevice *vdev, Error **errp)
+{
+    VirtIOBlock *s = to_blk(vdev);
+    unsigned pow;
+
+    if (!s->blk) {
+        error_setg(errp, "drive property not set");
+        return;
+    }
+    if (!blk_is_inserted(s->blk)) {
+        error_setg(errp, "Device needs media, but drive is empty");
+        return;
+    }
+    if (s->num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES) {
+        /* as QEMU 7.2's virtio-blk-pci: one queue per vCPU */
+        s->num_queues = current_machine && current_machine->smp.cpus
+                        ? MIN(current_machine->smp.cpus,
+                              (unsigned)VIRTIO_QUEUE_MAX - 1)
+                        : 1;
+    }
+    if (s->num_queues == 0 || s->num_queues > VIRTIO_QUEUE_MAX - 1) {
+        error_setg(errp, "num-queues property must be larger than 0 and "
+                   "smaller than %d", VIRTIO_QUEUE_MAX);
+        return;
+    }
+    if (s->queue_size <= 2 || s->queue_size > VIRTQUEUE_MAX_SIZE ||
+        (s->queue_size & (s->queue_size - 1))) {
+        error_setg(errp, "invalid queue-size property (%u), must be a "
+                   "power of 2 and in the range [3, %d]", s->queue_size,
+                   VIRTQUEUE_MAX_SIZE);
+        return;
+    }
+    for (pow = 512; pow <= 32768; pow <<= 1) {
+        if (s->logical_block_size == pow) {
+            break;
+        }
+    }
+    if (pow > 32768 || s->physical_block_size < s->logical_block_size ||
+        (s->physical_block_size & (s->physical_block_size - 1))) {
+        error_setg(errp, "logical_block_size must be a power of 2 between "
+                   "512 and 32768, physical_block_size a power of 2 no "
+                   "smaller");
+        return;
+    }
+    if (!s->max_discard_sectors ||
+        s->max_discard_sectors > VIRTIO_BLK_MAX_DWZ_SECTORS) {
+        error_setg(errp, "max-discard-sectors must be > 0 and <= %u",
+                   VIRTIO_BLK_MAX_DWZ_SECTORS);
+        return;
+    }
+    if (!s->max_write_zeroes_sectors ||
+        s->max_write_zeroes_sectors > VIRTIO_BLK_MAX_DWZ_SECTORS) {
+        error_setg(errp, "max-write-zeroes-sectors must be > 0 and <= %u",
+                   VIRTIO_BLK_MAX_DWZ_SECTORS);
+        return;
+    }
+    if (!blk_attach_dev(s->blk, vdev->transport_dev, errp)) {
+        return;
+    }
+    blk_set_dev_ops(s->blk, &virtio_blk_dev_ops, s);
+    virtio_init(vdev, VIRTIO_BLK_CONFIG_SIZE);
+    for (unsigned i = 0; i < s->num_queues; i++) {
+        virtio_add_queue(vdev, s->queue_size, virtio_blk_handle_output);
+    }
+    {
+        int64_t len = blk_getlength(s->blk);
+        s->capacity_sectors = len > 0 ? (uint64_t)len >>
+                              VIRTIO_BLK_SECTOR_BITS : 0;
+    }
+}
+
+static void virtio_blk_unrealize(VirtIODevice *vdev)
+{
+    VirtIOBlock *s = to_blk(vdev);
+
+    if (s->blk) {
+        blk_drain(s->blk);
+        blk_set_dev_ops(s->blk, NULL, NULL);
+        blk_detach_dev(s->blk);
+    }
+    virtio_cleanup(vdev);
+}
+
+static const VirtioDeviceInfo virtio_blk_info = {
+    .name = "virtio-blk",
+    .device_id = VIRTIO_ID_BLOCK,
+    .realize = virtio_blk_realize,
+    .unrealize = virtio_blk_unrealize,
+    .get_features = virtio_blk_get_features,
+    .set_features = virtio_blk_set_features,
+    .get_config = virtio_blk_update_config,
+    .set_config = virtio_blk_set_config,
+    .reset = virtio_blk_reset,
+};
+
+typedef struct VirtIOBlkPCI {
+    VirtIOPCIProxy parent_obj;
+    VirtIOBlock vdev;
+} VirtIOBlkPCI;
+
+static const Property virtio_blk_pci_props[] = {
+    DEFINE_PROP_DRIVE("drive", VirtIOBlkPCI, vdev.blk),
+    DEFINE_PROP_STRING("serial", VirtIOBlkPCI, vdev.serial),
+    DEFINE_PROP_UINT16("num-queues", VirtIOBlkPCI, vdev.num_queues,
+                       VIRTIO_BLK_AUTO_NUM_QUEUES),
+    DEFINE_PROP_UINT16("queue-size", VirtIOBlkPCI, vdev.queue_size, 256),
+    DEFINE_PROP_UINT32("logical_block_size", VirtIOBlkPCI,
+                       vdev.logical_block_size, 512),
+    DEFINE_PROP_UINT32("physical_block_size", VirtIOBlkPCI,
+                       vdev.physical_block_size, 512),
+    DEFINE_PROP_UINT32("min_io_size", VirtIOBlkPCI, vdev.min_io_size, 0),
+    DEFINE_PROP_UINT32("opt_io_size", VirtIOBlkPCI, vdev.opt_io_size, 0),
+    DEFINE_PROP_BOOL("config-wce", VirtIOBlkPCI, vdev.config_wce, true),
+    DEFINE_PROP_BOOL("discard", VirtIOBlkPCI, vdev.discard, true),
+    DEFINE_PROP_BOOL("write-zeroes", VirtIOBlkPCI, vdev.write_zeroes, true),
+    DEFINE_PROP_UINT32("max-discard-sectors", VirtIOBlkPCI,
+                       vdev.max_discard_sectors, VIRTIO_BLK_MAX_DWZ_SECTORS),
+    DEFINE_PROP_UINT32("max-write-zeroes-sectors", VirtIOBlkPCI,
+                       vdev.max_write_zeroes_sectors,
+                       VIRTIO_BLK_MAX_DWZ_SECTORS),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static const VirtioPCIDeviceTypeInfo virtio_blk_pci_info = {
+    .name = "virtio-blk-pci",
+    .desc = "Virtio block device",
+    .category = "Storage devices",
+    .vdev_info = &virtio_blk_info,
+    .instance_size = sizeof(VirtIOBlkPCI),
+    .vdev_offset = offsetof(VirtIOBlkPCI, vdev),
+    .props = virtio_blk_pci_props,
+    .class_id = PCI_CLASS_STORAGE_SCSI,
+    .hotpluggable = true,
+};
+
+VIRTIO_PCI_REGISTER(virtio_blk_pci_info)
