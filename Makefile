@@ -107,6 +107,8 @@ check:
 	@$(MAKE) --no-print-directory -j2 tests-build
 	@sh tests/guest/build-guest.sh $(BUILD)/guest || \
 	    echo "make check: no test guest: the Linux boot tests will skip"
+	@sh tests/guest/build-disk.sh $(BUILD)/guest || \
+	    echo "make check: no disk images: the disk boot tests will skip"
 	@sh tests/run.sh $(BUILD)
 
 check-unit: $(UNIT_BINS)

@@ -1,6 +1,7 @@
 /* The memory API: region tree, flattening into views, listeners, dispatch. */
 #include "emu/osdep.h"
 #include "emu/log.h"
+#include <pthread.h>
 #include "system/memory.h"
 
 /*
@@ -495,19 +496,50 @@ static FlatView *generate_flatview(MemoryRegion *root)
     return fv;
 }
 
+/*
+ * Flat views are read without the global lock (vCPU page-table walks,
+ * TLB fills, port I/O from the translator) while the main loop may
+ * replace an address space's view: references are atomic, and taking
+ * a reference to the current view is atomic with respect to the swap
+ * (current_map_lock), so a reader's view stays alive until it drops it.
+ */
+static pthread_mutex_t current_map_lock = PTHREAD_MUTEX_INITIALIZER;
+
 FlatView *flatview_ref(FlatView *fv)
 {
-    fv->ref++;
+    __atomic_fetch_add(&fv->ref, 1, __ATOMIC_RELAXED);
     return fv;
 }
 
 void flatview_unref(FlatView *fv)
 {
-    assert(fv->ref > 0);
-    if (--fv->ref == 0) {
+    unsigned old = __atomic_fetch_sub(&fv->ref, 1, __ATOMIC_ACQ_REL);
+
+    assert(old > 0);
+    if (old == 1) {
         free(fv->ranges);
         free(fv);
     }
+}
+
+FlatView *address_space_get_flatview(AddressSpace *as)
+{
+    FlatView *fv;
+
+    pthread_mutex_lock(&current_map_lock);
+    fv = as->current_map;
+    if (fv) {
+        flatview_ref(fv);
+    }
+    pthread_mutex_unlock(&current_map_lock);
+    return fv;
+}
+
+static void address_space_set_flatview(AddressSpace *as, FlatView *fv)
+{
+    pthread_mutex_lock(&current_map_lock);
+    as->current_map = fv;
+    pthread_mutex_unlock(&current_map_lock);
 }
 
 /* Index of the last range starting at or below addr, or -1 */
@@ -667,7 +699,7 @@ static void address_space_update_topology(AddressSpace *as)
     FlatView *old = as->current_map;
     FlatView *new = generate_flatview(as->root);
 
-    as->current_map = new;
+    address_space_set_flatview(as, new);
     if (old) {
         address_space_diff_pass(as, old, new, false);
         address_space_diff_pass(as, old, new, true);
@@ -822,7 +854,7 @@ void address_space_init(AddressSpace *as, MemoryRegion *root,
     memset(as, 0, sizeof(*as));
     as->name = emu_strdup(name ? name : "anonymous");
     as->root = root;
-    as->current_map = generate_flatview(root);
+    address_space_set_flatview(as, generate_flatview(root));
     TAILQ_INSERT_TAIL(&address_spaces, as, address_spaces_link);
 }
 
@@ -838,8 +870,10 @@ void address_space_destroy(AddressSpace *as)
         }
     }
     TAILQ_REMOVE(&address_spaces, as, address_spaces_link);
-    flatview_unref(as->current_map);
-    as->current_map = NULL;
+    FlatView *old = as->current_map;
+
+    address_space_set_flatview(as, NULL);
+    flatview_unref(old);
     free(as->name);
     as->name = NULL;
     as->root = NULL;
@@ -1208,7 +1242,7 @@ static MemTxResult address_space_access(AddressSpace *as, hwaddr addr,
                                         void *buf, hwaddr len, bool is_write,
                                         bool force_rom)
 {
-    FlatView *fv = flatview_ref(as->current_map);
+    FlatView *fv = address_space_get_flatview(as);
     MemTxResult r = flatview_rw(as, fv, addr, buf, len, is_write, force_rom);
 
     flatview_unref(fv);
@@ -1287,7 +1321,7 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
         *val = UINT64_MAX;
         return MEMTX_ERROR;
     }
-    fv = flatview_ref(as->current_map);
+    fv = address_space_get_flatview(as);
     fr = single_io_range(fv, addr, size, false);
     if (fr) {
         uint64_t v;
@@ -1317,7 +1351,7 @@ MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
         return MEMTX_ERROR;
     }
     val &= size_mask(size);
-    fv = flatview_ref(as->current_map);
+    fv = address_space_get_flatview(as);
     fr = single_io_range(fv, addr, size, true);
     if (fr) {
         if (mr_big_endian(fr->mr) != big_endian) {

@@ -443,19 +443,26 @@ static bool flatrange_mappable(const FlatRange *fr, bool is_write)
 void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
                         bool is_write)
 {
-    const FlatRange *fr = flatview_lookup(address_space_to_flatview(as),
-                                          addr);
+    FlatView *fv = address_space_get_flatview(as);
+    const FlatRange *fr = fv ? flatview_lookup(fv, addr) : NULL;
     hwaddr avail;
+    void *host;
 
     if (!fr || *plen == 0 || !flatrange_mappable(fr, is_write)) {
         *plen = 0;
+        if (fv) {
+            flatview_unref(fv);
+        }
         return NULL;
     }
     avail = fr->size - (addr - fr->start);
     if (*plen > avail) {
         *plen = avail;
     }
-    return fr->mr->host + fr->offset_in_region + (addr - fr->start);
+    /* RAM blocks outlive views: the pointer stays valid after the unref */
+    host = fr->mr->host + fr->offset_in_region + (addr - fr->start);
+    flatview_unref(fv);
+    return host;
 }
 
 void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
@@ -475,11 +482,9 @@ void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
 /* ------------------------------------------------------------------ */
 /* DMA                                                                 */
 
-static MemTxResult dma_memory_check(AddressSpace *as, hwaddr addr,
-                                    hwaddr len, bool is_write)
+static MemTxResult dma_memory_check_fv(FlatView *fv, hwaddr addr,
+                                       hwaddr len, bool is_write)
 {
-    FlatView *fv = address_space_to_flatview(as);
-
     if (len == 0) {
         return MEMTX_OK;
     }
@@ -508,6 +513,20 @@ static MemTxResult dma_memory_check(AddressSpace *as, hwaddr addr,
         addr += avail;
         len -= avail;
     }
+}
+
+static MemTxResult dma_memory_check(AddressSpace *as, hwaddr addr,
+                                    hwaddr len, bool is_write)
+{
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult r;
+
+    if (!fv) {
+        return MEMTX_DECODE_ERROR;
+    }
+    r = dma_memory_check_fv(fv, addr, len, is_write);
+    flatview_unref(fv);
+    return r;
 }
 
 bool dma_memory_valid(AddressSpace *as, hwaddr addr, hwaddr len,

@@ -260,6 +260,12 @@ void address_space_init(AddressSpace *as, MemoryRegion *root,
 void address_space_destroy(AddressSpace *as);
 /* The current view (valid until the next topology change) */
 FlatView *address_space_to_flatview(AddressSpace *as);
+/*
+ * The current view with a reference (drop it with flatview_unref): safe
+ * from any thread, unlike address_space_to_flatview, which is for code
+ * holding the global lock.
+ */
+FlatView *address_space_get_flatview(AddressSpace *as);
 /* Find the range holding addr, or NULL */
 const FlatRange *flatview_lookup(FlatView *fv, hwaddr addr);
 /*

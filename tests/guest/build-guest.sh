@@ -6,6 +6,10 @@
 #   OUT/initrd.gz   a busybox-static initramfs whose /init is tests/guest/init
 #                   and which holds /bin/cpubench
 #   OUT/cpubench    tests/guest/cpubench.c, static, for running on the host
+#   OUT/modules/    the kernel's modules the guest loads at boot (Debian
+#                   builds them as modules, not into the kernel): IDE/ATA
+#                   disks and CD-ROMs, virtio PCI, blk, balloon, console, rng;
+#                   with their dependencies; load-order lists them
 #   OUT/stamp       what was built from what
 #
 #   tests/guest/build-guest.sh [OUT]        OUT defaults to build/guest
@@ -42,6 +46,7 @@ inputs=$(cat "$srcdir/build-guest.sh" "$srcdir/init" "$srcdir/cpubench.c" |
 
 if [ "${GUEST_REFRESH:-0}" != 1 ] &&
    [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && [ -x "$out/cpubench" ] &&
+   [ -s "$out/modules/load-order" ] &&
    [ -f "$out/stamp" ] && grep -qx "inputs=$inputs" "$out/stamp"; then
     echo "build-guest: up to date: $out ($(sed -n 's/^kernel=//p' "$out/stamp"))"
     exit 0
@@ -106,7 +111,56 @@ if ! command -v cpio >/dev/null 2>&1; then
 fi
 
 # --- kernel -----------------------------------------------------------------
-if [ "${GUEST_REFRESH:-0}" = 1 ] || [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/vmlinuz.pkg" ]; then
+# The modules /init loads (by file name without .ko; "-" and "_" are the
+# same to the kernel).  Their dependencies are added from each module's
+# modinfo "depends=".  crct10dif_generic and crc64_rocksoft_generic are soft
+# dependencies of sd_mod's t10-pi (found through the crypto API, which would
+# otherwise ask a modprobe the guest cannot run).
+guest_modules="crct10dif_generic crc64_rocksoft_generic cdrom sd_mod sr_mod
+ata_piix virtio_pci virtio_blk virtio_balloon virtio_console virtio_rng"
+modlist=$(echo "$guest_modules" | tr '\n' ' ' | sed 's/ *$//')
+
+modules_ok() {
+    [ -s "$out/modules/load-order" ] && [ -f "$out/modules/list" ] &&
+        [ "$(cat "$out/modules/list" 2>/dev/null)" = "$modlist" ] &&
+        [ "$(cat "$out/modules/kernel" 2>/dev/null)" = "$(cat "$out/vmlinuz.pkg" 2>/dev/null)" ]
+}
+
+# pick_modules TREE DEST: copy the modules named in $guest_modules and
+# their dependencies from the kernel tree TREE (lib/modules/VER) to DEST,
+# writing DEST/load-order (dependencies first).
+pick_modules() {
+    find "$1/kernel" -name '*.ko' >"$tmp/ko-files" || return 1
+    : >"$tmp/ko-done"
+    : >"$2/load-order"
+    for m in $guest_modules; do
+        add_module "$1" "$2" "$(echo "$m" | tr - _)" 0 || return 1
+    done
+}
+
+# ko_path NAME: the path of module NAME (with "_" for "-") in $tmp/ko-files.
+ko_path() {
+    sed 's|.*/||; s|\.ko$||' "$tmp/ko-files" | tr - _ | grep -nx "$1" |
+        head -n 1 | cut -d: -f1 | { read -r line && sed -n "${line}p" "$tmp/ko-files"; }
+}
+
+# add_module TREE DEST NAME DEPTH: NAME after its dependencies.  (Shell
+# functions share variables: nothing set here is used after a recursion.)
+add_module() {
+    grep -qx "$3" "$tmp/ko-done" && return 0
+    [ "$4" -gt 16 ] && { echo "module dependency loop at $3" >"$log"; return 1; }
+    f=$(ko_path "$3")
+    [ -n "$f" ] || { echo "module $3 not in the kernel package" >"$log"; return 1; }
+    for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | tr ,- ' _'); do
+        add_module "$1" "$2" "$d" $(($4 + 1)) || return 1
+    done
+    cp "$(ko_path "$3")" "$2/$3.ko" || return 1
+    echo "$3" >>"$tmp/ko-done"
+    echo "$3.ko" >>"$2/load-order"
+}
+
+if [ "${GUEST_REFRESH:-0}" = 1 ] || [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/vmlinuz.pkg" ] ||
+   ! modules_ok; then
     kpkg=${GUEST_KERNEL_PKG:-}
     if [ -z "$kpkg" ]; then
         deps=$(apt-cache depends linux-image-amd64 2>/dev/null)
@@ -131,7 +185,19 @@ if [ "${GUEST_REFRESH:-0}" = 1 ] || [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/vmli
     if ! { cp "$1" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"; }; then
         fail "cannot write $out/vmlinuz"
     fi
+    set -- "$tmp"/kernel/lib/modules/*/kernel
+    [ -d "$1" ] || fail "$kpkg holds no /lib/modules/*/kernel"
+    if ! { rm -rf "$out/modules.tmp" && mkdir -p "$out/modules.tmp"; }; then
+        fail "cannot create $out/modules.tmp"
+    fi
+    pick_modules "${1%/kernel}" "$out/modules.tmp" ||
+        fail "collecting the guest's kernel modules failed: $(last_line "$log")"
+    echo "$modlist" >"$out/modules.tmp/list"
+    echo "$kpkg $kver" >"$out/modules.tmp/kernel"
     echo "$kpkg $kver" >"$out/vmlinuz.pkg"
+    if ! { rm -rf "$out/modules" && mv "$out/modules.tmp" "$out/modules"; }; then
+        fail "cannot write $out/modules"
+    fi
     rm -rf "$tmp/kdeb" "$tmp/kernel"
 fi
 
@@ -166,6 +232,10 @@ if ! { cp "$srcdir/init" "$st/init" && chmod 755 "$st/init" &&
         cp "$out/cpubench" "$st/bin/cpubench" &&
         ln -s busybox "$st/bin/sh"; }; then
     fail "cannot populate the initramfs tree in $tmp"
+fi
+if ! { mkdir -p "$st/lib/modules" &&
+        cp "$out"/modules/*.ko "$out/modules/load-order" "$st/lib/modules/"; }; then
+    fail "cannot copy the kernel modules into the initramfs tree"
 fi
 chmod 1777 "$st/tmp"
 # The kernel opens /dev/console before running /init; creating the node

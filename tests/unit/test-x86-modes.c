@@ -69,6 +69,8 @@
  *          out %ax,(%dx); mov $0x89abcdef,%eax; add $4,%dx
  *          out %eax,(%dx); in $0x81,%al; mov %al,%bl; sub $4,%dx
  *          in (%dx),%ax; mov %ax,%cx; in (%dx),%eax; mov %eax,%esi; hlt
+ * lfp:     lss %ds:0x48,%sp; lfs 0x50,%bx; lgs 0x58,%cx; les 0x60,%di
+ *          lds 0x40,%esi; hlt
  */
 #define OFF_ADDR16 0x0000
 #define OFF_PREFIX 0x002d
@@ -87,6 +89,7 @@
 #define OFF_FLAT_INT 0x013e
 #define OFF_FLAT_MOVSEG 0x0141
 #define OFF_IO 0x0144
+#define OFF_LFP 0x016a
 
 static const uint8_t guest_code[] = {
   0xbb, 0x10, 0x00, 0xbe, 0x04, 0x00, 0xbd, 0x20, 0x00, 0xbf, 0x06, 0x00,
@@ -119,7 +122,9 @@ static const uint8_t guest_code[] = {
   0xb0, 0x12, 0xe6, 0x80, 0xba, 0x84, 0x00, 0xb8, 0x56, 0x34, 0xef, 0x66,
   0xb8, 0xef, 0xcd, 0xab, 0x89, 0x83, 0xc2, 0x04, 0x66, 0xef, 0xe4, 0x81,
   0x88, 0xc3, 0x83, 0xea, 0x04, 0xed, 0x89, 0xc1, 0x66, 0xed, 0x66, 0x89,
-  0xc6, 0xf4
+  0xc6, 0xf4, 0x0f, 0xb2, 0x26, 0x48, 0x00, 0x0f, 0xb4, 0x1e, 0x50, 0x00,
+  0x0f, 0xb5, 0x0e, 0x58, 0x00, 0xc4, 0x3e, 0x60, 0x00, 0x66, 0xc5, 0x36,
+  0x40, 0x00, 0xf4
 };
 
 /* ---- A test CPU class: identity mapping of RAM at 0 ---- */
@@ -343,6 +348,49 @@ static void test_segs(void **state)
     assert_int_equal(x86h_rd(0x23450, 2), 0x99);
 }
 
+/* lss/lfs/lgs/les/lds: offset then selector, from DS (0x20000) */
+static void test_load_far_ptr(void **state)
+{
+    CPUX86State *env = x86h_setup_real(OFF_LFP);
+    static const struct {
+        uint16_t off;
+        uint32_t ptr;
+        uint16_t sel;
+        bool wide;
+    } m[] = {
+        { 0x40, 0x12345678, 0x1111, true },
+        { 0x48, 0xfff0, 0x3500, false },
+        { 0x50, 0xbeef, 0x5000, false },
+        { 0x58, 0xcafe, 0x6000, false },
+        { 0x60, 0x0102, 0x7000, false },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+        if (m[i].wide) {
+            x86h_wr32(0x20000 + m[i].off, m[i].ptr);
+            x86h_wr16(0x20000 + m[i].off + 4, m[i].sel);
+        } else {
+            x86h_wr16(0x20000 + m[i].off, m[i].ptr);
+            x86h_wr16(0x20000 + m[i].off + 2, m[i].sel);
+        }
+    }
+    R(R_ESI) = 0xaaaa0000;
+    run();
+    assert_int_equal(last_excp, -1);
+    assert_int_equal(R(R_ESP) & 0xffff, 0xfff0);
+    assert_int_equal(env->segs[R_SS].selector, 0x3500);
+    assert_int_equal(env->segs[R_SS].base, 0x35000);
+    assert_int_equal(R(R_EBX), 0xbeef);
+    assert_int_equal(env->segs[R_FS].base, 0x50000);
+    assert_int_equal(R(R_ECX), 0xcafe);
+    assert_int_equal(env->segs[R_GS].base, 0x60000);
+    assert_int_equal(R(R_EDI), 0x0102);
+    assert_int_equal(env->segs[R_ES].base, 0x70000);
+    assert_int_equal(R(R_ESI), 0x12345678);
+    assert_int_equal(env->segs[R_DS].selector, 0x1111);
+    assert_int_equal(env->segs[R_DS].base, 0x11110);
+}
+
 /* A test device: 16 ports at 0x80; reads return 0x44332211 + port */
 #define IO_BASE 0x80
 static MemoryRegion io_mr;
@@ -447,6 +495,7 @@ int main(void)
         BOTH(test_string16),
         BOTH(test_loop_incdec),
         BOTH(test_segs),
+        BOTH(test_load_far_ptr),
         BOTH(test_inout),
         BOTH(test_flat32),
         BOTH(test_flat32_unimp),

@@ -219,132 +219,137 @@ static void set_cc_op(DisasContext *s, int op)
 }
 
 /*
- * Conditions straight from the operands of a known sub/cmp or logic op
- * (the common "cmp; jcc" and "test; jcc"), without computing EFLAGS.
- * Returns false where the generic path must be used.
+ * Condition cc (the low nibble of Jcc) as one comparison "a cond b" of
+ * values taken from the lazy state, computed into the scratch temps x
+ * and y; false when the state is unknown or the flag needs the helper.
  */
-static bool gen_cond_fast(DisasContext *s, int cc, TCGv_i64 v)
+typedef struct CondPrep {
+    TCGCond cond;
+    TCGv_i64 a, b;          /* the condition is "a cond b" */
+} CondPrep;
+
+static bool gen_cond_prep(DisasContext *s, int cc, TCGv_i64 x, TCGv_i64 y,
+                          CondPrep *p)
 {
     int op = s->cc_op;
     MemOp ot = op & 3;
-    TCGv_i64 a, b;
-    TCGCond cond;
+    TCGv_i64 zero = tcg_constant_i64(0);
 
     if (op == CC_OP_DYNAMIC || (op & ~3) == CC_OP_EFLAGS) {
         return false;
     }
+    p->a = x;
+    p->b = zero;
     /* ZF and SF come from the result for every other cc_op */
     if ((cc >> 1) == 2 || (cc >> 1) == 4) {
-        a = tcg_temp_new_i64();
-        tcg_gen_ext_i64(a, cpu_cc_dst, ot | ((cc >> 1) == 4 ? MO_SIGN : 0));
-        tcg_gen_setcondi_i64((cc >> 1) == 4 ? TCG_COND_LT : TCG_COND_EQ,
-                             v, a, 0);
-        tcg_temp_free_i64(a);
+        tcg_gen_ext_i64(x, cpu_cc_dst, ot | ((cc >> 1) == 4 ? MO_SIGN : 0));
+        p->cond = (cc >> 1) == 4 ? TCG_COND_LT : TCG_COND_EQ;
         goto done;
     }
     /* CF where it is one compare or one bit away */
     if ((cc >> 1) == 1) {
+        p->cond = TCG_COND_NE;
         switch (op & ~3) {
         case CC_OP_ADD:
-            a = tcg_temp_new_i64();
-            b = tcg_temp_new_i64();
-            tcg_gen_ext_i64(a, cpu_cc_dst, ot);
-            tcg_gen_ext_i64(b, cpu_cc_src, ot);
-            tcg_gen_setcond_i64(TCG_COND_LTU, v, a, b);
-            tcg_temp_free_i64(a);
-            tcg_temp_free_i64(b);
+            tcg_gen_ext_i64(x, cpu_cc_dst, ot);
+            tcg_gen_ext_i64(y, cpu_cc_src, ot);
+            p->b = y;
+            p->cond = TCG_COND_LTU;
             goto done;
         case CC_OP_SHR:
         case CC_OP_SAR:
-            tcg_gen_andi_i64(v, cpu_cc_src, 1);
+            tcg_gen_andi_i64(x, cpu_cc_src, 1);
             goto done;
         case CC_OP_SHL:
-            tcg_gen_extract_i64(v, cpu_cc_src, (8 << ot) - 1, 1);
+            tcg_gen_extract_i64(x, cpu_cc_src, (8 << ot) - 1, 1);
             goto done;
         case CC_OP_INC:
         case CC_OP_DEC:
-            tcg_gen_andi_i64(v, cpu_cc_src2, 1);
+            tcg_gen_andi_i64(x, cpu_cc_src2, 1);
             goto done;
         case CC_OP_MUL:
-            tcg_gen_setcondi_i64(TCG_COND_NE, v, cpu_cc_src, 0);
+            p->a = cpu_cc_src;
             goto done;
         default:
             break;
         }
     }
     if ((op & ~3) == CC_OP_LOGIC) {
-        a = tcg_temp_new_i64();
         switch (cc >> 1) {
         case 0: /* O */
         case 1: /* B */
-            tcg_gen_movi_i64(v, 0);
+            tcg_gen_movi_i64(x, 0);
+            p->cond = TCG_COND_NE;
             break;
-        case 2: /* Z */
         case 3: /* BE */
-            tcg_gen_ext_i64(a, cpu_cc_dst, ot);
-            tcg_gen_setcondi_i64(TCG_COND_EQ, v, a, 0);
+            tcg_gen_ext_i64(x, cpu_cc_dst, ot);
+            p->cond = TCG_COND_EQ;
             break;
-        case 4: /* S */
         case 6: /* L */
-            tcg_gen_ext_i64(a, cpu_cc_dst, ot | MO_SIGN);
-            tcg_gen_setcondi_i64(TCG_COND_LT, v, a, 0);
+            tcg_gen_ext_i64(x, cpu_cc_dst, ot | MO_SIGN);
+            p->cond = TCG_COND_LT;
             break;
         case 7: /* LE */
-            tcg_gen_ext_i64(a, cpu_cc_dst, ot | MO_SIGN);
-            tcg_gen_setcondi_i64(TCG_COND_LE, v, a, 0);
+            tcg_gen_ext_i64(x, cpu_cc_dst, ot | MO_SIGN);
+            p->cond = TCG_COND_LE;
             break;
         default:
-            tcg_temp_free_i64(a);
             return false;
         }
-        tcg_temp_free_i64(a);
     } else if ((op & ~3) == CC_OP_SUB) {
         switch (cc >> 1) {
         case 1:
-            cond = TCG_COND_LTU;
+            p->cond = TCG_COND_LTU;
             break;
         case 3:
-            cond = TCG_COND_LEU;
+            p->cond = TCG_COND_LEU;
             break;
         case 6:
-            cond = TCG_COND_LT;
+            p->cond = TCG_COND_LT;
             break;
         case 7:
-            cond = TCG_COND_LE;
+            p->cond = TCG_COND_LE;
             break;
-        case 2:
-        case 4:
-            a = tcg_temp_new_i64();
-            tcg_gen_ext_i64(a, cpu_cc_dst, ot | ((cc >> 1) == 4 ? MO_SIGN : 0));
-            tcg_gen_setcondi_i64((cc >> 1) == 4 ? TCG_COND_LT : TCG_COND_EQ,
-                                 v, a, 0);
-            tcg_temp_free_i64(a);
-            goto done;
         default:
             return false;
         }
         /* the operands: a = dst + src, b = src */
-        a = tcg_temp_new_i64();
-        b = tcg_temp_new_i64();
-        tcg_gen_add_i64(a, cpu_cc_dst, cpu_cc_src);
-        if (cond == TCG_COND_LT || cond == TCG_COND_LE) {
-            tcg_gen_ext_i64(a, a, ot | MO_SIGN);
-            tcg_gen_ext_i64(b, cpu_cc_src, ot | MO_SIGN);
+        tcg_gen_add_i64(x, cpu_cc_dst, cpu_cc_src);
+        if (p->cond == TCG_COND_LT || p->cond == TCG_COND_LE) {
+            tcg_gen_ext_i64(x, x, ot | MO_SIGN);
+            tcg_gen_ext_i64(y, cpu_cc_src, ot | MO_SIGN);
         } else {
-            tcg_gen_ext_i64(a, a, ot);
-            tcg_gen_ext_i64(b, cpu_cc_src, ot);
+            tcg_gen_ext_i64(x, x, ot);
+            tcg_gen_ext_i64(y, cpu_cc_src, ot);
         }
-        tcg_gen_setcond_i64(cond, v, a, b);
-        tcg_temp_free_i64(a);
-        tcg_temp_free_i64(b);
+        p->b = y;
     } else {
         return false;
     }
 done:
     if (cc & 1) {
-        tcg_gen_xori_i64(v, v, 1);
+        p->cond = tcg_invert_cond(p->cond);
     }
     return true;
+}
+
+/*
+ * Conditions straight from the lazy state (the common "cmp; jcc" and
+ * "test; jcc"), without computing EFLAGS: v = 0 or 1.  Returns false
+ * where the generic path must be used.
+ */
+static bool gen_cond_fast(DisasContext *s, int cc, TCGv_i64 v)
+{
+    TCGv_i64 x = tcg_temp_new_i64(), y = tcg_temp_new_i64();
+    CondPrep p;
+    bool ok = gen_cond_prep(s, cc, x, y, &p);
+
+    if (ok) {
+        tcg_gen_setcond_i64(p.cond, v, p.a, p.b);
+    }
+    tcg_temp_free_i64(x);
+    tcg_temp_free_i64(y);
+    return ok;
 }
 
 /* OSZAPC into v */
@@ -1255,9 +1260,15 @@ static void gen_CMOVCC(DisasContext *s, X86DecodedInsn *d)
 static void gen_JCC(DisasContext *s, X86DecodedInsn *d)
 {
     TCGLabel *taken = gen_new_label();
+    CondPrep p;
 
-    gen_cond(s, d->b & 15, s->T0);
-    tcg_gen_brcondi_i64(TCG_COND_NE, s->T0, 0, taken);
+    /* straight to the branch where the lazy state allows: no setcond */
+    if (gen_cond_prep(s, d->b & 15, s->T0, s->T1, &p)) {
+        tcg_gen_brcond_i64(p.cond, p.a, p.b, taken);
+    } else {
+        gen_cond(s, d->b & 15, s->T0);
+        tcg_gen_brcondi_i64(TCG_COND_NE, s->T0, 0, taken);
+    }
     gen_jmp_tb(s, s->pc, 0);
     gen_set_label(taken);
     gen_jmp_tb(s, d->target, 1);
@@ -1742,6 +1753,30 @@ static void gen_JMPF_M(DisasContext *s, X86DecodedInsn *d)
     gen_ld(s, s->T1, a, MO_16);
     tcg_temp_free_i64(a);
     gen_far_transfer(s, d->e->special);
+}
+
+/*
+ * lss/lfs/lgs (0f b2/b4/b5) and les/lds (c4/c5 outside 64-bit mode):
+ * Gv, Mp -- the offset, then the selector above it.  The segment is
+ * loaded (and may fault) before the register is written.
+ */
+static void gen_LOAD_FAR_PTR(DisasContext *s, X86DecodedInsn *d)
+{
+    int seg = d->e->special;
+    TCGv_i64 sel_addr = tcg_temp_new_i64();
+
+    gen_ld(s, s->T0, s->A0, s->dflag);
+    tcg_gen_addi_i64(sel_addr, s->A0, 1 << s->dflag);
+    if (!s->code64) {
+        tcg_gen_ext32u_i64(sel_addr, sel_addr);
+    }
+    gen_ld(s, s->T1, sel_addr, MO_16);
+    tcg_temp_free_i64(sel_addr);
+    gen_load_seg(s, seg, s->T1);
+    gen_op_mov_reg_v(s, s->dflag, d->op[0].reg, s->T0, false);
+    if (seg == R_SS) {
+        gen_set_shadow(s);
+    }
 }
 
 /* ca / cb: retf [imm16] */
@@ -2766,9 +2801,10 @@ static const X86OpEntry opcodes_0f[256] = {
     /* af */ X(IMUL, "imul", Gv, Ev, None, 0, 0),
     /* b0 */ X(CMPXCHG, "cmpxchg", Eb, Gb, None, 0, X86_F_LOCK),
     /* b1 */ X(CMPXCHG, "cmpxchg", Ev, Gv, None, 0, X86_F_LOCK),
-    /* b2 */ UD,
+    /* b2 */ X(LOAD_FAR_PTR, "lss", Gv, M, None, R_SS, 0),
     /* b3 */ X(BT, "btr", Ev, Gv, None, 6, X86_F_LOCK),
-    /* b4 */ UD, UD,
+    /* b4 */ X(LOAD_FAR_PTR, "lfs", Gv, M, None, R_FS, 0),
+    /* b5 */ X(LOAD_FAR_PTR, "lgs", Gv, M, None, R_GS, 0),
     /* b6 */ X(MOVX, "movzx", Gv, Eb, None, 0, 0),
     /* b7 */ X(MOVX, "movzx", Gv, Ew, None, 0, 0),
     /* b8 */ X(BITOP, "popcnt", Gv, Ev, None, 4, 0),
@@ -2851,6 +2887,8 @@ static const struct {
     { 0x60, X(PUSHA, "pusha", None, None, None, 0, 0) },
     { 0x61, X(PUSHA, "popa", None, None, None, 1, 0) },
     { 0x9a, X(JMPF, "callf", Iz, Iw, None, 1, 0) },
+    { 0xc4, X(LOAD_FAR_PTR, "les", Gv, M, None, R_ES, 0) },
+    { 0xc5, X(LOAD_FAR_PTR, "lds", Gv, M, None, R_DS, 0) },
     { 0xce, X(INTO, "into", None, None, None, 0, 0) },
     { 0xd4, X(AAM, "aam", Ib, None, None, 0, 0) },
     { 0xd5, X(AAM, "aad", Ib, None, None, 1, 0) },
