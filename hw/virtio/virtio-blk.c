@@ -61,6 +61,7 @@ typedef struct VirtIOBlock {
     /* State */
     unsigned inflight;
     uint64_t capacity_sectors;  /* last size told to the driver */
+    bool original_wce;          /* the drive's cache mode, restored on reset */
 } VirtIOBlock;
 
 typedef struct VirtIOBlockReq {
@@ -380,14 +381,21 @@ static uint64_t virtio_blk_get_features(VirtIODevice *vdev, uint64_t f)
     return f;
 }
 
-static void virtio_blk_set_features(VirtIODevice *vdev, uint64_t features)
+/*
+ * A legacy driver without FLUSH expects writethrough (spec 5.2.6.3).
+ * Decided once the features are final (DRIVER_OK), not in set_features:
+ * a modern driver writes the feature word in two halves, and the low
+ * half alone looks like such a driver (it turned every later write into
+ * write + fdatasync).
+ */
+static void virtio_blk_set_status(VirtIODevice *vdev, uint8_t status)
 {
     VirtIOBlock *s = to_blk(vdev);
+    uint64_t f = vdev->guest_features;
 
-    /* A legacy driver without FLUSH expects writethrough (spec 5.2.6.3) */
-    if (s->blk && !virtio_has_feature(features, VIRTIO_F_VERSION_1) &&
-        !virtio_has_feature(features, VIRTIO_BLK_F_FLUSH) &&
-        features != 0) {
+    if (s->blk && (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+        !virtio_has_feature(f, VIRTIO_F_VERSION_1) &&
+        !virtio_has_feature(f, VIRTIO_BLK_F_FLUSH)) {
         blk_set_enable_write_cache(s->blk, false);
     }
 }
@@ -399,6 +407,10 @@ static void virtio_blk_reset(VirtIODevice *vdev)
     /* Requests in flight complete before the rings go away */
     if (s->blk && s->inflight) {
         blk_drain(s->blk);
+    }
+    /* the driver may have changed it (CONFIG_WCE, legacy rule above) */
+    if (s->blk) {
+        blk_set_enable_write_cache(s->blk, s->original_wce);
     }
 }
 
@@ -478,6 +490,7 @@ static void virtio_blk_realize(VirtIODevice *vdev, Error **errp)
         return;
     }
     blk_set_dev_ops(s->blk, &virtio_blk_dev_ops, s);
+    s->original_wce = blk_enable_write_cache(s->blk);
     virtio_init(vdev, VIRTIO_BLK_CONFIG_SIZE);
     for (unsigned i = 0; i < s->num_queues; i++) {
         virtio_add_queue(vdev, s->queue_size, virtio_blk_handle_output);
@@ -507,7 +520,7 @@ static const VirtioDeviceInfo virtio_blk_info = {
     .realize = virtio_blk_realize,
     .unrealize = virtio_blk_unrealize,
     .get_features = virtio_blk_get_features,
-    .set_features = virtio_blk_set_features,
+    .set_status = virtio_blk_set_status,
     .get_config = virtio_blk_update_config,
     .set_config = virtio_blk_set_config,
     .reset = virtio_blk_reset,

@@ -71,8 +71,12 @@
 #define IDE_SECTOR_SIZE     512
 #define ATAPI_SECTOR_SIZE   2048
 #define IDE_MAX_MULT_SECTORS 16
-/* Sectors per backend request: a DMA or PIO command is split in chunks */
-#define IDE_CHUNK_BYTES     (128 * KiB)
+/*
+ * Bytes per backend request: a DMA or PIO command is split in chunks.
+ * 1 MiB covers the 1 MiB commands Linux sends in one request (128 KiB
+ * made eight round trips through the worker threads per command).
+ */
+#define IDE_CHUNK_BYTES     (1024 * KiB)
 #define IDE_IO_BUFFER_SIZE  (IDE_CHUNK_BYTES + 4)
 
 typedef enum IDEDriveKind {

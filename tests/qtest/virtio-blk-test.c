@@ -465,6 +465,13 @@ static void test_modern(QTestState *s, TQ *q)
         return;
     }
     QT_CHECK(driver_init(q, 1u << 28), "modern driver set-up");
+    /*
+     * The feature word came in two halves, the low one without VERSION_1
+     * or FLUSH: that must not be taken for a legacy driver that wants
+     * writethrough (the drive is cache=writeback)
+     */
+    QT_CHECK_EQ(qtest_readb(s, q->device + 32), 1,
+                "writeback cache kept (config wce)");
     QT_CHECK_EQ(qtest_readw(s, q->common + CC_NUMQ), 1, "num_queues");
     QT_CHECK_EQ(qtest_readl(s, q->device), DISK_SECTORS, "capacity");
     QT_CHECK_EQ(qtest_readw(s, q->common + CC_Q_NOFF), 0, "queue_notify_off");
