@@ -166,29 +166,11 @@ static int raw_block_status(BlockDriverState *bs, uint64_t offset,
     return ret | BDRV_BLOCK_ALLOCATED;
 }
 
+/* a raw image is a plain file: the file protocol creates it, options too */
 static int raw_create(const char *filename, uint64_t size, EmuOpts *opts,
                       Error **errp)
 {
-    PreallocMode prealloc = PREALLOC_MODE_OFF;
-    for (EmuOpt *o = opts ? opts->head : NULL; o; o = o->next) {
-        if (strcmp(o->name, "preallocation") == 0) {
-            Error *local_err = NULL;
-            prealloc = bdrv_parse_prealloc(o->value, &local_err);
-            if (local_err) {
-                error_propagate(errp, local_err);
-                return -EINVAL;
-            }
-            o->used = true;
-        } else if (strcmp(o->name, "size") != 0) {
-            error_setg(errp, "Invalid parameter '%s'", o->name);
-            return -EINVAL;
-        }
-    }
-    if (prealloc == PREALLOC_MODE_METADATA) {
-        error_setg(errp, "Unsupported preallocation mode 'metadata'");
-        return -EINVAL;
-    }
-    return bdrv_create_file(filename, size, prealloc, errp);
+    return bdrv_create("file", filename, size, opts, errp);
 }
 
 static BlockDriver bdrv_raw = {
