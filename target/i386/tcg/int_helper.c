@@ -631,31 +631,20 @@ const TCGHelperInfo x86_helper_aam = {
 /*
  * Port I/O (in/out, sizes 1/2/4) on the I/O address space, under the
  * global lock as device callbacks expect (taken here unless the caller
- * already holds it).  Protected mode with CPL > IOPL raises #GP: the TSS
- * I/O permission bitmap is not consulted yet.
+ * already holds it).  No permission check: the translator calls these
+ * helpers only where none applies (real mode, CPL 0 outside VM86), and
+ * seg_helper.c's checked ones after the IOPL/I/O bitmap check.
  */
-static void io_check(CPUX86State *env, uintptr_t ra)
-{
-    unsigned iopl = (env->rflags >> 12) & 3;
-
-    if ((env->cr[0] & CR0_PE_MASK) &&
-        ((env->hflags & HF_CPL_MASK) > iopl || (env->rflags & 0x20000))) {
-        cpu_loop_exit_exception(env_cpu(env), EXCP0D_GPF, ra);
-    }
-}
-
-static uint64_t helper_in(void *envp, uint32_t ot, uint64_t port)
+uint64_t x86_port_in(unsigned ot, uint16_t port)
 {
     uint64_t v = 0;
-    bool taken;
+    bool taken = !bql_locked();
 
-    io_check(envp, GETPC());
-    taken = !bql_locked();
     if (taken) {
         bql_lock();
     }
-    if (address_space_load(&address_space_io, port & 0xffff, 1u << ot,
-                           false, &v) != MEMTX_OK) {
+    if (address_space_load(&address_space_io, port, 1u << ot, false,
+                           &v) != MEMTX_OK) {
         v = ~0ull;
     }
     if (taken) {
@@ -664,20 +653,28 @@ static uint64_t helper_in(void *envp, uint32_t ot, uint64_t port)
     return v & size_mask(ot);
 }
 
-static void helper_out(void *envp, uint32_t ot, uint64_t port, uint64_t v)
+void x86_port_out(unsigned ot, uint16_t port, uint64_t v)
 {
-    bool taken;
+    bool taken = !bql_locked();
 
-    io_check(envp, GETPC());
-    taken = !bql_locked();
     if (taken) {
         bql_lock();
     }
-    address_space_store(&address_space_io, port & 0xffff, 1u << ot, false,
+    address_space_store(&address_space_io, port, 1u << ot, false,
                         v & size_mask(ot));
     if (taken) {
         bql_unlock();
     }
+}
+
+static uint64_t helper_in(void *envp, uint32_t ot, uint64_t port)
+{
+    return x86_port_in(ot, port & 0xffff);
+}
+
+static void helper_out(void *envp, uint32_t ot, uint64_t port, uint64_t v)
+{
+    x86_port_out(ot, port & 0xffff, v);
 }
 
 const TCGHelperInfo x86_helper_in = {

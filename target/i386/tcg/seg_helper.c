@@ -1195,42 +1195,18 @@ static void check_io(CPUX86State *env, uint32_t port, uint32_t size,
 
 /*
  * in/out below CPL 0 or in virtual-8086 mode (ot: MemOp size): the
- * permission check, then the access on the I/O address space under the
- * global lock, as int_helper.c's unchecked in/out do it.
+ * permission check, then the access (int_helper.c's x86_port_in/out).
  */
 static uint64_t helper_in_prot(void *envp, uint32_t ot, uint64_t port)
 {
-    uint64_t v = 0;
-    bool taken;
-
     check_io(envp, port & 0xffff, 1u << ot, GETPC());
-    taken = !bql_locked();
-    if (taken) {
-        bql_lock();
-    }
-    if (address_space_load(&address_space_io, port & 0xffff, 1u << ot,
-                           false, &v) != MEMTX_OK) {
-        v = ~0ull;
-    }
-    if (taken) {
-        bql_unlock();
-    }
-    return ot == 3 ? v : v & ((1ull << (8 << ot)) - 1);
+    return x86_port_in(ot, port & 0xffff);
 }
 
 static void helper_out_prot(void *envp, uint32_t ot, uint64_t port, uint64_t v)
 {
-    bool taken;
-
     check_io(envp, port & 0xffff, 1u << ot, GETPC());
-    taken = !bql_locked();
-    if (taken) {
-        bql_lock();
-    }
-    address_space_store(&address_space_io, port & 0xffff, 1u << ot, false, v);
-    if (taken) {
-        bql_unlock();
-    }
+    x86_port_out(ot, port & 0xffff, v);
 }
 
 /*

@@ -192,6 +192,9 @@ extern const TCGHelperInfo x86_helper_int_real;
 extern const TCGHelperInfo x86_helper_iret_real;
 extern const TCGHelperInfo x86_helper_bcd;
 extern const TCGHelperInfo x86_helper_aam;
+/* Port I/O under the global lock, no permission check (int_helper.c) */
+uint64_t x86_port_in(unsigned ot, uint16_t port);
+void x86_port_out(unsigned ot, uint16_t port, uint64_t v);
 extern const TCGHelperInfo x86_helper_in;
 extern const TCGHelperInfo x86_helper_out;
 extern const TCGHelperInfo x86_helper_raise_err;
