@@ -83,6 +83,7 @@ typedef struct I8042State {
     uint8_t reply[I8042_REPLY_MAX];
     uint8_t reply_rptr;
     uint8_t reply_count;
+    uint8_t reply_aux;          /* bit i: reply[i] is shown as mouse data */
     bool xlate_break;           /* translating: a set 2 0xf0 was seen */
     /*
      * Taking a byte from the mouse may make it queue its next packet,
@@ -131,7 +132,8 @@ static void i8042_update(I8042State *s)
     s->updating = true;
     if (!(s->status & STAT_OBF)) {
         if (s->reply_count) {
-            i8042_fill_obuf(s, s->reply[s->reply_rptr], false);
+            i8042_fill_obuf(s, s->reply[s->reply_rptr],
+                            s->reply_aux & (1u << s->reply_rptr));
             s->reply_rptr = (s->reply_rptr + 1) % I8042_REPLY_MAX;
             s->reply_count--;
         } else {
@@ -171,16 +173,29 @@ static void i8042_ps2_update(void *opaque)
     i8042_update(opaque);
 }
 
-static void i8042_reply(I8042State *s, uint8_t val)
+/*
+ * A byte the controller itself puts in its output buffer, ahead of device
+ * data: a command's reply, or (aux) a byte the host asked it to present as
+ * coming from the mouse (command 0xd3), whatever the port's disable bit.
+ */
+static void i8042_queue_output(I8042State *s, uint8_t val, bool aux)
 {
+    unsigned slot = (s->reply_rptr + s->reply_count) % I8042_REPLY_MAX;
+
     if (s->reply_count >= I8042_REPLY_MAX) {
         emu_log_mask(LOG_GUEST_ERROR, "i8042: reply 0x%02x lost, output "
                      "not read\n", val);
         return;
     }
-    s->reply[(s->reply_rptr + s->reply_count) % I8042_REPLY_MAX] = val;
+    s->reply[slot] = val;
+    s->reply_aux = (s->reply_aux & ~(1u << slot)) | ((unsigned)aux << slot);
     s->reply_count++;
     i8042_update(s);
+}
+
+static void i8042_reply(I8042State *s, uint8_t val)
+{
+    i8042_queue_output(s, val, false);
 }
 
 static void i8042_set_outport(I8042State *s, uint8_t val)
@@ -301,10 +316,15 @@ static void i8042_write_data(I8042State *s, uint8_t val)
         i8042_set_outport(s, val);
         break;
     case CCMD_WRITE_KBD_OBUF:
-        ps2_queue_byte(&s->kbd.common, val);
+        i8042_queue_output(s, val, false);
         break;
     case CCMD_WRITE_AUX_OBUF:
-        ps2_queue_byte(&s->mouse.common, val);
+        /*
+         * Linux's AUX loopback probe sends this with the mouse port
+         * disabled and waits for the byte: queued behind the mouse it
+         * never came, and each probe waited out its timeout (0.75 s).
+         */
+        i8042_queue_output(s, val, true);
         break;
     case CCMD_WRITE_AUX:
         ps2_write_mouse(&s->mouse, val);
@@ -374,6 +394,7 @@ static void i8042_reset(DeviceState *dev)
     s->obuf = 0;
     s->reply_rptr = 0;
     s->reply_count = 0;
+    s->reply_aux = 0;
     s->xlate_break = false;
     ps2_kbd_reset(&s->kbd);
     ps2_mouse_reset(&s->mouse);
@@ -435,6 +456,7 @@ static const VMStateField i8042_vmstate_fields[] = {
     VMSTATE_BUFFER(reply, I8042State),
     VMSTATE_UINT8(reply_rptr, I8042State),
     VMSTATE_UINT8(reply_count, I8042State),
+    VMSTATE_UINT8(reply_aux, I8042State),
     VMSTATE_BOOL(xlate_break, I8042State),
     VMSTATE_STRUCT(kbd, I8042State, ps2_kbd_vmstate),
     VMSTATE_STRUCT(mouse, I8042State, ps2_mouse_vmstate),
@@ -443,8 +465,8 @@ static const VMStateField i8042_vmstate_fields[] = {
 
 static const VMStateDescription i8042_vmstate = {
     .name = "pckbd",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = i8042_post_load,
     .fields = i8042_vmstate_fields,
 };

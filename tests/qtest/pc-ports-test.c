@@ -51,6 +51,19 @@ int main(int argc, char **argv)
     qtest_outb(s, 0x60, 0xf2);
     QT_CHECK_EQ(qtest_inb(s, 0x60), 0xfa, "keyboard acks identify");
     QT_CHECK_EQ(qtest_inb(s, 0x60), 0xab, "keyboard id byte 1");
+    QT_CHECK_EQ(qtest_inb(s, 0x60), 0x83, "keyboard id byte 2 (untranslated)");
+    /*
+     * AUX loopback (0xd3) with the mouse port disabled, as Linux probes
+     * it: the byte comes back at once, flagged as mouse data.
+     */
+    qtest_outb(s, 0x64, 0x60);
+    qtest_outb(s, 0x60, 0x70);
+    qtest_outb(s, 0x64, 0xd3);
+    qtest_outb(s, 0x60, 0x5a);
+    QT_CHECK_EQ(qtest_inb(s, 0x64) & 0x21, 0x21,
+                "AUX loopback byte is in the buffer as mouse data");
+    QT_CHECK_EQ(qtest_inb(s, 0x60), 0x5a, "AUX loopback byte");
+    QT_CHECK_EQ(qtest_inb(s, 0x64) & 0x21, 0x00, "buffer empty again");
 
     /* port 0x80 and 0x92 */
     QT_CHECK_EQ(qtest_inb(s, 0x80), 0xff, "port 0x80 reads all-ones");
