@@ -155,7 +155,9 @@ static bool cpu_handle_interrupt(CPUState *cs, TranslationBlock **last_tb)
             cs->exception_index = EXCP_HLT;
             return true;
         }
-        if (cs->cc->exec_interrupt) {
+        if (cs->cc->exec_interrupt &&
+            (!cs->cc->interrupt_deliverable ||
+             cs->cc->interrupt_deliverable(cs, req))) {
             bool locked = bql_locked();
             bool taken;
 

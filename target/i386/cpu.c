@@ -624,4 +624,5 @@ const CPUClass x86_cpu_class = {
     .mmu_index = x86_tcg_mmu_index,
     .do_interrupt = x86_tcg_do_interrupt,
     .exec_interrupt = x86_tcg_exec_interrupt,
+    .interrupt_deliverable = x86_tcg_interrupt_deliverable,
 };

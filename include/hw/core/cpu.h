@@ -122,6 +122,13 @@ struct CPUClass {
     int (*mmu_index)(CPUState *cs, bool ifetch);
     /* TCG: take a pending interrupt if possible; true if one was taken */
     bool (*exec_interrupt)(CPUState *cs, int interrupt_request);
+    /*
+     * TCG (may be NULL): could exec_interrupt take one of these requests
+     * now?  Called without the BQL from the vCPU's own thread, so that a
+     * request the CPU masks (IF clear) costs no lock per TB exit.  It may
+     * answer true wrongly, never false wrongly.
+     */
+    bool (*interrupt_deliverable)(CPUState *cs, int interrupt_request);
     /* TCG: deliver cs->exception_index to the guest */
     void (*do_interrupt)(CPUState *cs);
     /* TCG: disassemble guest code for -d in_asm (may be NULL) */

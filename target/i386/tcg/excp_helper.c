@@ -405,6 +405,32 @@ void x86_nmi_unblock(CPUX86State *env)
 }
 
 /*
+ * The same tests as x86_tcg_exec_interrupt below, in its order, without
+ * side effects: a guest running with IF clear while a device holds its
+ * line up leaves the loop through here at every TB exit.
+ */
+bool x86_tcg_interrupt_deliverable(CPUState *cs, int interrupt_request)
+{
+    X86CPU *cpu = X86_CPU(cs);
+    CPUX86State *env = &cpu->env;
+
+    if (interrupt_request & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
+        return true;
+    }
+    if (cpu->apic && apic_waiting_for_sipi(cpu->apic)) {
+        return true;
+    }
+    if (env->interrupt_shadow) {
+        return false;
+    }
+    if ((interrupt_request & CPU_INTERRUPT_NMI) && !env->nmi_masked) {
+        return true;
+    }
+    return (interrupt_request & CPU_INTERRUPT_HARD) &&
+           (env->rflags & EFLAGS_IF);
+}
+
+/*
  * Between TBs, so env->rip is the next insn: the return address.  Not an
  * int n: no gate DPL check, EXT set in the error code of a fault the
  * delivery raises.  INIT and SIPI come first (they may stop or start

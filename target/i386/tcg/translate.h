@@ -158,6 +158,7 @@ void x86_deliver_interrupt(CPUX86State *env, int vec, bool is_int,
 bool x86_tcg_exec_interrupt(CPUState *cs, int interrupt_request);
 /* CPUClass has_work: a halted CPU wakes on an external interrupt with IF = 1 */
 bool x86_tcg_has_work(CPUState *cs);
+bool x86_tcg_interrupt_deliverable(CPUState *cs, int interrupt_request);
 /* iret: end NMI blocking (a pending NMI is taken at the next TB entry) */
 void x86_nmi_unblock(CPUX86State *env);
 
