@@ -7,6 +7,7 @@
 
 #include "emu/osdep.h"
 #include "exec/tb-internal.h"
+#include "system/memory.h"
 #include <setjmp.h>
 
 /* Engine counters bumped on hot paths by the vCPU thread; racy reads */
@@ -15,6 +16,37 @@
                      __atomic_load_n(&tb_stats.field, __ATOMIC_RELAXED) + 1, \
                      __ATOMIC_RELAXED)
 extern TBStatistics tb_stats;
+
+/*
+ * The per-vCPU jump cache: 64 groups of 64 TB pointers; a group holds the
+ * pcs of one page (so that a page's entries can be dropped together).
+ * translator_goto_ptr computes the same index in generated code.
+ */
+#define TB_JC_GROUP_BITS 6
+#define TB_JC_BITS (2 * TB_JC_GROUP_BITS)
+#define TB_JC_SIZE (1u << TB_JC_BITS)
+
+struct TBJumpCache {
+    TranslationBlock *tb[TB_JC_SIZE];
+};
+
+static inline unsigned tb_jc_group(uint64_t pc)
+{
+    uint64_t page = pc >> TARGET_PAGE_BITS;
+    return (unsigned)((page ^ (page >> TB_JC_GROUP_BITS) ^
+                       (page >> (2 * TB_JC_GROUP_BITS))) &
+                      ((1u << TB_JC_GROUP_BITS) - 1));
+}
+
+/* Within the page: offset bits 0-5 xor bits 6-11 */
+_Static_assert(TARGET_PAGE_BITS >= 2 * TB_JC_GROUP_BITS,
+               "the jump cache hash takes 12 bits of page offset");
+static inline unsigned tb_jc_hash(uint64_t pc)
+{
+    return (tb_jc_group(pc) << TB_JC_GROUP_BITS) |
+           (unsigned)((pc ^ (pc >> TB_JC_GROUP_BITS)) &
+                      ((1u << TB_JC_GROUP_BITS) - 1));
+}
 
 /*
  * Translate a new TB for this key (the caller found none).  May flush the

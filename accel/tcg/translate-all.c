@@ -32,15 +32,6 @@
 #define PAGE_SIZE_ ((uint64_t)1 << PAGE_BITS)
 #define PAGE_MASK_ (~(PAGE_SIZE_ - 1))
 
-/* Jump cache: 64 groups of 64 entries; a group holds the pcs of a page */
-#define TB_JC_GROUP_BITS 6
-#define TB_JC_BITS (2 * TB_JC_GROUP_BITS)
-#define TB_JC_SIZE (1u << TB_JC_BITS)
-
-struct TBJumpCache {
-    TranslationBlock *tb[TB_JC_SIZE];
-};
-
 typedef struct PageEntry {
     uint64_t key;           /* page number + 1; 0 = empty slot */
     uintptr_t first;        /* tagged list of TBs with code on the page */
@@ -320,21 +311,6 @@ bool tb_page_has_code(tb_page_addr_t addr)
 /* ------------------------------------------------------------------ */
 /* Jump cache                                                          */
 
-static inline unsigned tb_jc_group(uint64_t pc)
-{
-    uint64_t page = pc >> PAGE_BITS;
-    return (unsigned)((page ^ (page >> TB_JC_GROUP_BITS) ^
-                       (page >> (2 * TB_JC_GROUP_BITS))) &
-                      ((1u << TB_JC_GROUP_BITS) - 1));
-}
-
-static inline unsigned tb_jc_hash(uint64_t pc)
-{
-    unsigned off = (unsigned)(pc & (PAGE_SIZE_ - 1));
-    return (tb_jc_group(pc) << TB_JC_GROUP_BITS) |
-           ((off ^ (off >> TB_JC_GROUP_BITS)) &
-            ((1u << TB_JC_GROUP_BITS) - 1));
-}
 
 void tb_jmp_cache_clear(CPUState *cs)
 {
@@ -1073,6 +1049,7 @@ bool tcg_exec_cpu_init(CPUState *cs, Error **errp)
     }
     cs->neg->cpu = cs;
     cs->tb_jmp_cache = emu_new0(TBJumpCache, 1);
+    cs->neg->jmp_cache = cs->tb_jmp_cache;
     cs->tcg = s;
     cs->exception_index = -1;
     cs->cflags_next_tb = (uint32_t)-1;
@@ -1100,6 +1077,7 @@ void tcg_exec_cpu_cleanup(CPUState *cs)
     tlb_destroy(cs);
     free(cs->tb_jmp_cache);
     cs->tb_jmp_cache = NULL;
+    cs->neg->jmp_cache = NULL;
     cs->tcg = NULL;
 }
 

@@ -36,6 +36,82 @@ bool translator_use_goto_tb(DisasContextBase *db, uint64_t dest)
     return ((db->pc_first ^ dest) & PAGE_MASK_) == 0;
 }
 
+void translator_goto_ptr(DisasContextBase *db, TCGv_i64 pc)
+{
+    TranslationBlock *tb = db->tb;
+    TCGv_ptr env = temp_tcgv_ptr(tcg_ctx->env);
+    TCGLabel *miss;
+    TCGv_i64 idx, t;
+    TCGv_ptr p;
+
+    /*
+     * One-off TBs (a count, single-step, no chaining) and -d exec (the
+     * helper logs each lookup) keep the helper; so does a key the cache
+     * would not hold (cflags other than the loop's usual 0).
+     */
+    if (tb->cflags != 0 || emu_log_enabled(LOG_EXEC)) {
+        tcg_gen_lookup_and_goto_ptr();
+        return;
+    }
+    miss = gen_new_label();
+    idx = tcg_temp_new_i64();
+    t = tcg_temp_new_i64();
+    p = tcg_temp_new_ptr();
+
+    /* tb_jc_hash(pc) * sizeof(pointer) */
+    tcg_gen_shri_i64(t, pc, TB_JC_GROUP_BITS);
+    tcg_gen_xor_i64(idx, pc, t);
+    tcg_gen_andi_i64(idx, idx, (1u << TB_JC_GROUP_BITS) - 1);
+    {
+        TCGv_i64 g = tcg_temp_new_i64();
+        TCGv_i64 u = tcg_temp_new_i64();
+
+        tcg_gen_shri_i64(g, pc, TARGET_PAGE_BITS);
+        tcg_gen_shri_i64(u, g, TB_JC_GROUP_BITS);
+        tcg_gen_xor_i64(t, g, u);
+        tcg_gen_shri_i64(u, u, TB_JC_GROUP_BITS);
+        tcg_gen_xor_i64(t, t, u);
+        tcg_gen_andi_i64(t, t, (1u << TB_JC_GROUP_BITS) - 1);
+        tcg_temp_free_i64(g);
+        tcg_temp_free_i64(u);
+    }
+    tcg_gen_shli_i64(t, t, TB_JC_GROUP_BITS);
+    tcg_gen_or_i64(idx, idx, t);
+    tcg_gen_shli_i64(idx, idx, 3);
+
+    /* tb = jmp_cache->tb[idx]; NULL: miss */
+    tcg_gen_ld_ptr(p, env, JMP_CACHE_OFFSET_FROM_ENV);
+    {
+        TCGv_ptr o = tcg_temp_new_ptr();
+
+        tcg_gen_trunc_i64_ptr(o, idx);
+        tcg_gen_add_ptr(p, p, o);
+        tcg_temp_free_ptr(o);
+    }
+    tcg_gen_ld_ptr(p, p, 0);
+    tcg_gen_extu_ptr_i64(t, p);
+    tcg_gen_brcondi_i64(TCG_COND_EQ, t, 0, miss);
+
+    /* the key; an invalidated TB has CF_INVALID in cflags and misses */
+    tcg_gen_ld_i64(t, p, offsetof(TranslationBlock, pc));
+    tcg_gen_brcond_i64(TCG_COND_NE, t, pc, miss);
+    tcg_gen_ld_i64(t, p, offsetof(TranslationBlock, cs_base));
+    tcg_gen_brcondi_i64(TCG_COND_NE, t, (int64_t)tb->cs_base, miss);
+    tcg_gen_ld32u_i64(t, p, offsetof(TranslationBlock, flags));
+    tcg_gen_brcondi_i64(TCG_COND_NE, t, (int64_t)tb->flags, miss);
+    tcg_gen_ld32u_i64(t, p, offsetof(TranslationBlock, cflags));
+    tcg_gen_brcondi_i64(TCG_COND_NE, t, 0, miss);
+
+    tcg_gen_ld_ptr(p, p, offsetof(TranslationBlock, tc.ptr));
+    tcg_gen_goto_ptr(p);
+
+    gen_set_label(miss);
+    tcg_gen_lookup_and_goto_ptr();
+    tcg_temp_free_i64(idx);
+    tcg_temp_free_i64(t);
+    tcg_temp_free_ptr(p);
+}
+
 /* ---- Code fetch ---- */
 
 static void load_first_page(void *env, DisasContextBase *db)

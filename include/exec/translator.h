@@ -107,6 +107,18 @@ uint64_t translator_ldq(void *env, DisasContextBase *db, uint64_t pc);
 bool translator_use_goto_tb(DisasContextBase *db, uint64_t dest);
 
 /*
+ * Leave the TB for the one at guest pc (a linear address: cs_base
+ * included), a run-time value, when nothing the TB key depends on (mode
+ * flags, cs_base) can have changed since this TB began: near indirect
+ * jumps and returns, direct jumps to another page.  Probes the vCPU's
+ * jump cache in generated code for a TB with this TB's cs_base, flags
+ * and cflags, and calls helper_lookup_tb_ptr only on a miss; so the
+ * front end must have written the guest pc to env first, as for
+ * tcg_gen_lookup_and_goto_ptr, which it is otherwise equivalent to.
+ */
+void translator_goto_ptr(DisasContextBase *db, TCGv_i64 pc);
+
+/*
  * The exit-request check at TB entry (a load of neg.exit_request and a
  * branch to exit_tb(tb, TB_EXIT_REQUESTED)), and its exit path.
  * translator_loop emits both; front ends that build IR without it call

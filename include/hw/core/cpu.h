@@ -46,6 +46,8 @@ typedef struct __attribute__((aligned(16))) CPUNegativeOffsetState {
     int32_t exit_request;   /* read by generated code at TB entry */
     int32_t pad;
     struct CPUState *cpu;   /* back pointer, for env_cpu() */
+    /* cpu->tb_jmp_cache, probed by generated code (translator_goto_ptr) */
+    void *jmp_cache;
 } CPUNegativeOffsetState;
 
 /* In the target: CPU_CHECK_LAYOUT(X86CPU, neg, env); */
@@ -234,6 +236,11 @@ static inline CPUState *env_cpu(void *env)
 #define EXIT_REQUEST_OFFSET_FROM_ENV \
     (-(intptr_t)sizeof(CPUNegativeOffsetState) + \
      (intptr_t)offsetof(CPUNegativeOffsetState, exit_request))
+
+/* env offset of neg.jmp_cache */
+#define JMP_CACHE_OFFSET_FROM_ENV \
+    (-(intptr_t)sizeof(CPUNegativeOffsetState) + \
+     (intptr_t)offsetof(CPUNegativeOffsetState, jmp_cache))
 
 /* env offset of the fast TLB table of MMU mode 0 (TCGContext.tlb_fast_offset) */
 #define TLB_FAST_OFFSET_FROM_ENV \

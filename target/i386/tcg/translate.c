@@ -439,6 +439,27 @@ static void gen_goto_ptr(DisasContext *s)
     }
 }
 
+/*
+ * Leave the TB for rip = dest (a value), the mode unchanged: near jumps,
+ * calls and returns keep CS and every TB flag (an insn that changes them
+ * ends its TB through gen_exit_dynamic), so the next TB's key is this
+ * one's with another pc, and the jump cache can be probed inline.
+ */
+static void gen_goto_rip_same_mode(DisasContext *s, TCGv_i64 dest)
+{
+    if (s->exit_to_loop) {
+        tcg_gen_exit_tb(NULL, 0);
+    } else if (s->cs_base == 0) {
+        translator_goto_ptr(&s->base, dest);
+    } else {
+        TCGv_i64 pc = tcg_temp_new_i64();
+
+        tcg_gen_addi_i64(pc, dest, (int64_t)s->cs_base);
+        translator_goto_ptr(&s->base, pc);
+        tcg_temp_free_i64(pc);
+    }
+}
+
 static void gen_jmp_tb(DisasContext *s, uint64_t dest, unsigned n)
 {
     if (s->exit_to_loop) {
@@ -450,7 +471,7 @@ static void gen_jmp_tb(DisasContext *s, uint64_t dest, unsigned n)
         tcg_gen_exit_tb(s->base.tb, n);
     } else {
         gen_update_rip(s, dest);
-        gen_goto_ptr(s);
+        gen_goto_rip_same_mode(s, tcg_constant_i64(dest - s->cs_base));
     }
 }
 
@@ -1293,7 +1314,7 @@ static void gen_CALL(DisasContext *s, X86DecodedInsn *d)
 static void gen_jmp_indirect(DisasContext *s, TCGv_i64 dest)
 {
     tcg_gen_mov_i64(cpu_rip, dest);
-    gen_goto_ptr(s);
+    gen_goto_rip_same_mode(s, cpu_rip);
     s->base.is_jmp = DISAS_NORETURN;
 }
 
