@@ -15,6 +15,7 @@
 #include "system/accel.h"
 #include "system/qtest.h"
 #include "system/system.h"
+#include "exec/tb-internal.h"
 #include "hw/boards.h"
 #include "hw/qdev.h"
 #include "target/i386/cpu.h"
@@ -58,6 +59,7 @@ static const CmdOption cmd_options[] = {
     { "pidfile", HAS_ARG, "file", "write the process id to file" },
     { "d", HAS_ARG, "item1,...", "enable logging of the given items (-d help for a list)" },
     { "D", HAS_ARG, "logfile", "write logs to logfile instead of stderr" },
+    { "perfmap", NO_ARG, NULL, "write /tmp/perf-<pid>.map, naming each translated block for perf" },
     { "L", HAS_ARG, "path", "add a directory to the firmware search path" },
     { "bios", HAS_ARG, "file", "set the filename for the BIOS" },
     { "boot", HAS_ARG,
@@ -292,6 +294,12 @@ static void parse_command_line(int argc, char **argv)
             no_shutdown = true;
         } else if (!strcmp(name, "no-reboot")) {
             no_reboot = true;
+        } else if (!strcmp(name, "perfmap")) {
+            Error *err = NULL;
+
+            if (!tb_perfmap_open(&err)) {
+                fatal("-perfmap: %s", error_get_pretty(err));
+            }
         } else if (!strcmp(name, "daemonize")) {
             cfg.daemonize = true;
         } else if (!strcmp(name, "pidfile")) {

@@ -56,7 +56,23 @@ static struct {
     size_t tbs_live;
 
     uint64_t flush_count;
+    FILE *perfmap;              /* -perfmap, written by tb_gen_code */
 } tbe;
+
+bool tb_perfmap_open(Error **errp)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+    tbe.perfmap = fopen(path, "w");
+    if (!tbe.perfmap) {
+        error_setg_errno(errp, errno, "cannot create %s", path);
+        return false;
+    }
+    /* a line per TB, each whole when perf reads the file after the run */
+    setvbuf(tbe.perfmap, NULL, _IOLBF, 0);
+    return true;
+}
 
 TBStatistics tb_stats;
 __thread sigjmp_buf *tb_gen_restart;
@@ -926,6 +942,10 @@ TranslationBlock *tb_gen_code(CPUState *cs, uint64_t pc, uint64_t cs_base,
 
     if (unlikely(emu_log_enabled(LOG_TB_OUT_ASM))) {
         log_out_asm(s, tb);
+    }
+    if (unlikely(tbe.perfmap != NULL)) {
+        fprintf(tbe.perfmap, "%" PRIxPTR " %" PRIx32 " tb-%" PRIx64 "\n",
+                (uintptr_t)tb->tc.ptr, tb->tc.size, pc);
     }
 
     bool new_page[2] = { false, false };

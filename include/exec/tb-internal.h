@@ -110,6 +110,11 @@ TranslationBlock *tb_lookup(CPUState *cs, uint64_t pc, uint64_t cs_base,
                             uint32_t flags, uint32_t cflags);
 /* The cflags to use for the next TB of cs (nochain, single step, ...) */
 uint32_t curr_cflags(CPUState *cs);
+/*
+ * -perfmap: from now on, append "start size name" for every new TB to
+ * /tmp/perf-<pid>.map, where perf looks for names of JIT code.
+ */
+bool tb_perfmap_open(Error **errp);
 /* The TB whose code (native code or interpreter bytecode) holds host pc */
 TranslationBlock *tcg_tb_lookup(uintptr_t host_pc);
 
