@@ -54,7 +54,25 @@ static struct {
     EmuCond parked_cond;    /* pausers wait here for threads to park */
     bool vm_running;
     bool quit;
+
+    /* event fds (capabilities probed at init) */
+    bool has_ioeventfd;
+    bool ioeventfd_any_length;
+    bool has_irqfd;
+    /*
+     * The GSI routing table as last given to KVM_SET_GSI_ROUTING (the
+     * call replaces the whole table): the pc's irqchip pins, then MSI
+     * routes of devices.  msi_gsi_used marks the GSIs handed out.
+     */
+    struct kvm_irq_routing *routes;
+    unsigned routes_cap;
+    unsigned max_gsi;               /* KVM_CAP_IRQ_ROUTING, capped */
+    bool *msi_gsi_used;             /* max_gsi entries */
 } kvm_state = { .fd = -1, .vmfd = -1 };
+
+/* The pc's irqchip routes use GSIs 0-23; MSI routes start above them */
+#define KVM_FIRST_MSI_GSI 24
+#define KVM_MAX_MSI_GSI 1024
 
 static __thread KVMCPU *kvm_this_cpu;
 
@@ -431,16 +449,38 @@ void kvm_send_msi(uint64_t addr, uint32_t data)
     }
 }
 
-static void add_route(struct kvm_irq_routing *rt, uint32_t gsi,
-                      uint32_t chip, uint32_t pin)
+static struct kvm_irq_routing_entry *route_append(void)
 {
-    struct kvm_irq_routing_entry *e = &rt->entries[rt->nr++];
+    struct kvm_irq_routing *rt = kvm_state.routes;
 
-    memset(e, 0, sizeof(*e));
+    if (!rt || rt->nr >= kvm_state.routes_cap) {
+        unsigned cap = kvm_state.routes_cap ? kvm_state.routes_cap * 2 : 64;
+        rt = emu_realloc(rt, sizeof(*rt) +
+                         cap * sizeof(struct kvm_irq_routing_entry));
+        if (!kvm_state.routes) {
+            rt->nr = 0;
+            rt->flags = 0;
+        }
+        kvm_state.routes = rt;
+        kvm_state.routes_cap = cap;
+    }
+    memset(&rt->entries[rt->nr], 0, sizeof(rt->entries[0]));
+    return &rt->entries[rt->nr++];
+}
+
+static void add_route(uint32_t gsi, uint32_t chip, uint32_t pin)
+{
+    struct kvm_irq_routing_entry *e = route_append();
+
     e->gsi = gsi;
     e->type = KVM_IRQ_ROUTING_IRQCHIP;
     e->u.irqchip.irqchip = chip;
     e->u.irqchip.pin = pin;
+}
+
+static int kvm_commit_routes(void)
+{
+    return kvm_vm_ioctl(KVM_SET_GSI_ROUTING, kvm_state.routes);
 }
 
 /*
@@ -451,28 +491,24 @@ static void add_route(struct kvm_irq_routing *rt, uint32_t gsi,
  */
 static bool kvm_pc_setup_irq_routing(Error **errp)
 {
-    size_t sz = sizeof(struct kvm_irq_routing) +
-                64 * sizeof(struct kvm_irq_routing_entry);
-    struct kvm_irq_routing *rt = emu_malloc0(sz);
     int r;
 
     for (uint32_t i = 0; i < 8; i++) {
         if (i != 2) {
-            add_route(rt, i, KVM_IRQCHIP_PIC_MASTER, i);
+            add_route(i, KVM_IRQCHIP_PIC_MASTER, i);
         }
     }
     for (uint32_t i = 8; i < 16; i++) {
-        add_route(rt, i, KVM_IRQCHIP_PIC_SLAVE, i - 8);
+        add_route(i, KVM_IRQCHIP_PIC_SLAVE, i - 8);
     }
     for (uint32_t i = 0; i < 24; i++) {
         if (i == 0) {
-            add_route(rt, 0, KVM_IRQCHIP_IOAPIC, 2);
+            add_route(0, KVM_IRQCHIP_IOAPIC, 2);
         } else if (i != 2) {
-            add_route(rt, i, KVM_IRQCHIP_IOAPIC, i);
+            add_route(i, KVM_IRQCHIP_IOAPIC, i);
         }
     }
-    r = kvm_vm_ioctl(KVM_SET_GSI_ROUTING, rt);
-    free(rt);
+    r = kvm_commit_routes();
     if (r < 0) {
         error_setg(errp, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
         return false;
@@ -480,11 +516,120 @@ static bool kvm_pc_setup_irq_routing(Error **errp)
     return true;
 }
 
+static struct kvm_irq_routing_entry *find_msi_route(int gsi)
+{
+    struct kvm_irq_routing *rt = kvm_state.routes;
+
+    for (unsigned i = 0; rt && i < rt->nr; i++) {
+        if (rt->entries[i].gsi == (uint32_t)gsi &&
+            rt->entries[i].type == KVM_IRQ_ROUTING_MSI) {
+            return &rt->entries[i];
+        }
+    }
+    return NULL;
+}
+
+static void set_msi_route(struct kvm_irq_routing_entry *e, uint64_t addr,
+                          uint32_t data)
+{
+    e->type = KVM_IRQ_ROUTING_MSI;
+    e->flags = 0;
+    e->u.msi.address_lo = (uint32_t)addr;
+    e->u.msi.address_hi = (uint32_t)(addr >> 32);
+    e->u.msi.data = data;
+}
+
+bool kvm_ioeventfd_available(void)
+{
+    return kvm_state.enabled && kvm_state.has_ioeventfd;
+}
+
+bool kvm_ioeventfd_any_length_available(void)
+{
+    return kvm_ioeventfd_available() && kvm_state.ioeventfd_any_length;
+}
+
+bool kvm_irqfd_msi_available(void)
+{
+    return kvm_state.enabled && kvm_state.irqchip && kvm_state.has_irqfd &&
+           kvm_state.msi_gsi_used;
+}
+
+int kvm_irqchip_add_msi_route(uint64_t addr, uint32_t data)
+{
+    struct kvm_irq_routing_entry *e;
+    unsigned gsi;
+    int r;
+
+    if (!kvm_irqfd_msi_available()) {
+        return -ENOSYS;
+    }
+    for (gsi = KVM_FIRST_MSI_GSI; gsi < kvm_state.max_gsi; gsi++) {
+        if (!kvm_state.msi_gsi_used[gsi]) {
+            break;
+        }
+    }
+    if (gsi >= kvm_state.max_gsi) {
+        return -ENOSPC;
+    }
+    e = route_append();
+    e->gsi = gsi;
+    set_msi_route(e, addr, data);
+    r = kvm_commit_routes();
+    if (r < 0) {
+        kvm_state.routes->nr--;
+        return r;
+    }
+    kvm_state.msi_gsi_used[gsi] = true;
+    return (int)gsi;
+}
+
+int kvm_irqchip_update_msi_route(int gsi, uint64_t addr, uint32_t data)
+{
+    struct kvm_irq_routing_entry *e = find_msi_route(gsi);
+    struct kvm_irq_routing_entry old;
+    int r;
+
+    if (!e) {
+        return -ENOENT;
+    }
+    if (e->u.msi.address_lo == (uint32_t)addr &&
+        e->u.msi.address_hi == (uint32_t)(addr >> 32) &&
+        e->u.msi.data == data) {
+        return 0;
+    }
+    old = *e;
+    set_msi_route(e, addr, data);
+    r = kvm_commit_routes();
+    if (r < 0) {
+        *e = old;
+    }
+    return r;
+}
+
+void kvm_irqchip_release_msi_route(int gsi)
+{
+    struct kvm_irq_routing *rt = kvm_state.routes;
+    struct kvm_irq_routing_entry *e = find_msi_route(gsi);
+
+    if (!e) {
+        return;
+    }
+    *e = rt->entries[rt->nr - 1];
+    rt->nr--;
+    kvm_state.msi_gsi_used[gsi] = false;
+    if (kvm_commit_routes() < 0) {
+        /* the stale route is harmless: nothing signals its GSI any more */
+        emu_log_mask(LOG_GUEST_ERROR, "kvm: cannot drop the route of GSI "
+                     "%d\n", gsi);
+    }
+}
+
 int kvm_irqchip_add_irqfd(int fd, int resamplefd, int gsi)
 {
     struct kvm_irqfd f = { .fd = (uint32_t)fd, .gsi = (uint32_t)gsi };
 
-    if (!kvm_state.irqchip) {
+    if (!kvm_state.irqchip || !kvm_state.has_irqfd) {
         return -ENOSYS;
     }
     if (resamplefd >= 0) {
@@ -520,7 +665,12 @@ static int set_ioeventfd(int fd, uint64_t addr, uint64_t val, bool assign,
     if (!kvm_state.enabled) {
         return -ENOSYS;
     }
-    if (size != 1 && size != 2 && size != 4 && size != 8) {
+    if (!kvm_state.has_ioeventfd) {
+        return -ENOSYS;
+    }
+    /* size 0: any write to addr (MMIO only, KVM_CAP_IOEVENTFD_ANY_LENGTH) */
+    if (size == 0 ? pio || datamatch || !kvm_state.ioeventfd_any_length
+                  : size != 1 && size != 2 && size != 4 && size != 8) {
         return -EINVAL;
     }
     if (pio) {
@@ -1134,6 +1284,19 @@ static bool kvm_accel_init(EmuOpts *opts, Error **errp)
     if (!kvm_pc_setup_irq_routing(errp)) {
         goto fail;
     }
+    /*
+     * Event fds are optional: without them virtio kicks and interrupts
+     * take the exit to userspace and KVM_SIGNAL_MSI, as before.
+     */
+    kvm_state.has_ioeventfd = kvm_check_extension(KVM_CAP_IOEVENTFD) > 0;
+    kvm_state.ioeventfd_any_length =
+        kvm_check_extension(KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
+    kvm_state.has_irqfd = kvm_check_extension(KVM_CAP_IRQFD) > 0;
+    r = kvm_check_extension(KVM_CAP_IRQ_ROUTING);
+    kvm_state.max_gsi = MIN(r > 0 ? (unsigned)r : 0, KVM_MAX_MSI_GSI);
+    if (kvm_state.max_gsi > KVM_FIRST_MSI_GSI) {
+        kvm_state.msi_gsi_used = emu_new0(bool, kvm_state.max_gsi);
+    }
     if (kvm_check_extension(KVM_CAP_PIT2)) {
         /* port 0x61 (speaker, gate of channel 2) stays in userspace */
         struct kvm_pit_config pit = { .flags = 0 };
@@ -1172,6 +1335,12 @@ fail:
     kvm_state.enabled = false;
     kvm_state.irqchip = false;
     kvm_state.pit = false;
+    kvm_state.has_ioeventfd = kvm_state.has_irqfd = false;
+    free(kvm_state.routes);
+    kvm_state.routes = NULL;
+    kvm_state.routes_cap = 0;
+    free(kvm_state.msi_gsi_used);
+    kvm_state.msi_gsi_used = NULL;
     if (kvm_state.vmfd >= 0) {
         close(kvm_state.vmfd);
         kvm_state.vmfd = -1;

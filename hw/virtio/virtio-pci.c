@@ -1,8 +1,11 @@
 /* The virtio PCI transport: modern (1.x) capabilities in BAR4, MSI-X in BAR1, legacy I/O in BAR0. */
 #include "emu/osdep.h"
 #include "emu/log.h"
+#include "emu/main-loop.h"
 #include "hw/pci/msi.h"
 #include "hw/virtio/virtio-pci.h"
+#include "system/kvm.h"
+#include <sys/eventfd.h>
 
 /* Capability lengths (spec 4.1.4): struct virtio_pci_cap is 16 bytes */
 #define VIRTIO_PCI_CAP_LEN          16
@@ -71,12 +74,324 @@ static void virtio_pci_update_intx(VirtIOPCIProxy *proxy)
                 (__atomic_load_n(&vdev->isr, __ATOMIC_SEQ_CST) != 0));
 }
 
+/* ---- Event fds under KVM: host notifiers (kicks) ---- */
+
+static bool virtio_pci_wants_host_notifiers(VirtIOPCIProxy *proxy)
+{
+    return proxy->ioeventfd && proxy->vqs &&
+           (proxy->vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+           kvm_ioeventfd_available();
+}
+
+/* The main loop saw the eventfd of a queue: the guest kicked it */
+static void virtio_pci_host_notifier_read(void *opaque)
+{
+    VirtIOPCIHostNotifier *hn = opaque;
+    VirtIOPCIProxy *proxy = hn->proxy;
+    uint64_t count;
+
+    if (read(hn->fd, &count, sizeof(count)) != sizeof(count)) {
+        return;     /* EAGAIN: someone drained it already */
+    }
+    proxy->ioeventfd_kicks++;
+    emu_log_mask(LOG_TRACE, "virtio_pci_ioeventfd_kick %s queue %u "
+                 "(kicks %" PRIu64 ")\n", proxy->vdev->name, hn->queue,
+                 proxy->ioeventfd_kicks);
+    virtio_queue_notify(proxy->vdev, hn->queue);
+}
+
+/* Where queue n's kick lands now: 0 when that BAR is not mapped */
+static uint64_t virtio_pci_notify_mmio_addr(VirtIOPCIProxy *proxy,
+                                            unsigned n)
+{
+    uint64_t bar;
+
+    if (proxy->disable_modern) {
+        return 0;
+    }
+    bar = pci_get_bar_addr(&proxy->pci_dev, VIRTIO_PCI_MODERN_BAR);
+    if (bar == PCI_BAR_UNMAPPED) {
+        return 0;
+    }
+    return bar + VIRTIO_PCI_NOTIFY_OFFSET +
+           (uint64_t)n * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER;
+}
+
+static uint32_t virtio_pci_notify_pio_addr(VirtIOPCIProxy *proxy)
+{
+    uint64_t bar;
+
+    if (!proxy->legacy_enabled) {
+        return 0;
+    }
+    bar = pci_get_bar_addr(&proxy->pci_dev, 0);
+    if (bar == PCI_BAR_UNMAPPED || bar + VIRTIO_PCI_QUEUE_NOTIFY > 0xfffe) {
+        return 0;
+    }
+    return bar + VIRTIO_PCI_QUEUE_NOTIFY;
+}
+
+static void virtio_pci_host_notifier_unregister(VirtIOPCIHostNotifier *hn)
+{
+    VirtIOPCIProxy *proxy = hn->proxy;
+
+    if (!hn->mmio_addr && !hn->pio_addr) {
+        return;
+    }
+    if (hn->mmio_addr) {
+        kvm_set_ioeventfd_mmio(hn->fd, hn->mmio_addr, 0, false,
+                               kvm_ioeventfd_any_length_available() ? 0 : 2,
+                               false);
+        hn->mmio_addr = 0;
+    }
+    if (hn->pio_addr) {
+        kvm_set_ioeventfd_pio(hn->fd, hn->pio_addr, hn->queue, false, 2,
+                              true);
+        hn->pio_addr = 0;
+    }
+    emu_log_mask(LOG_TRACE, "virtio_pci_ioeventfd_unregister %s queue %u\n",
+                 proxy->vdev->name, hn->queue);
+}
+
+/*
+ * Register the eventfd of queue n at the addresses the guest sees now:
+ * the modern notify register (any write size where KVM allows it; a
+ * Linux driver writes the queue index as 16 bits) and the legacy
+ * QUEUE_NOTIFY port with a match on the queue index.  A refused
+ * registration leaves that address to the MMIO/PIO handlers.
+ */
+static void virtio_pci_host_notifier_register(VirtIOPCIHostNotifier *hn,
+                                              uint64_t mmio, uint32_t pio)
+{
+    VirtIOPCIProxy *proxy = hn->proxy;
+    int r;
+
+    if (!mmio && !pio) {
+        return;     /* neither BAR decodes now */
+    }
+    if (mmio) {
+        r = kvm_set_ioeventfd_mmio(hn->fd, mmio, 0, true,
+                                   kvm_ioeventfd_any_length_available()
+                                   ? 0 : 2, false);
+        if (r < 0) {
+            hn->failed = true;
+        } else {
+            hn->mmio_addr = mmio;
+        }
+    }
+    if (pio && !hn->failed) {
+        r = kvm_set_ioeventfd_pio(hn->fd, pio, hn->queue, true, 2, true);
+        if (r < 0) {
+            hn->failed = true;
+        } else {
+            hn->pio_addr = pio;
+        }
+    }
+    if (hn->failed) {
+        emu_log_mask(LOG_UNIMP, "%s: queue %u: KVM refused the ioeventfd; "
+                     "kicks exit to userspace\n", proxy->vdev->name,
+                     hn->queue);
+        virtio_pci_host_notifier_unregister(hn);
+        return;
+    }
+    emu_log_mask(LOG_TRACE, "virtio_pci_ioeventfd_register %s queue %u mmio "
+                 "0x%" PRIx64 " pio 0x%x\n", proxy->vdev->name, hn->queue,
+                 hn->mmio_addr, hn->pio_addr);
+}
+
+/*
+ * A kick that reached the eventfd just before it was unregistered would
+ * be lost: run the queue for it while the device still runs.
+ */
+static void virtio_pci_host_notifier_drain(VirtIOPCIHostNotifier *hn,
+                                           bool run)
+{
+    uint64_t count;
+
+    if (read(hn->fd, &count, sizeof(count)) == sizeof(count) && run) {
+        virtio_queue_notify(hn->proxy->vdev, hn->queue);
+    }
+}
+
+/*
+ * Make the host notifiers match the device: registered at the current
+ * BAR addresses while the driver runs (DRIVER_OK) under KVM with
+ * ioeventfd=on, gone otherwise.  Called after every change of status,
+ * reset and config space write (BARs move, decoding turns off).
+ */
+static void virtio_pci_sync_host_notifiers(VirtIOPCIProxy *proxy)
+{
+    VirtIODevice *vdev = proxy->vdev;
+    bool want = virtio_pci_wants_host_notifiers(proxy);
+    bool running = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+    unsigned n;
+
+    if (!want || (proxy->host_notifiers &&
+                  proxy->nr_host_notifiers != vdev->nvqs)) {
+        if (!proxy->host_notifiers) {
+            return;
+        }
+        for (n = 0; n < proxy->nr_host_notifiers; n++) {
+            VirtIOPCIHostNotifier *hn = &proxy->host_notifiers[n];
+            if (hn->fd < 0) {
+                continue;
+            }
+            virtio_pci_host_notifier_unregister(hn);
+            emu_set_fd_handler(hn->fd, NULL, NULL, NULL);
+            virtio_pci_host_notifier_drain(hn, running);
+            close(hn->fd);
+        }
+        free(proxy->host_notifiers);
+        proxy->host_notifiers = NULL;
+        proxy->nr_host_notifiers = 0;
+        if (!want) {
+            return;
+        }
+    }
+
+    if (!proxy->host_notifiers) {
+        proxy->host_notifiers = emu_new0(VirtIOPCIHostNotifier, vdev->nvqs);
+        proxy->nr_host_notifiers = vdev->nvqs;
+        for (n = 0; n < vdev->nvqs; n++) {
+            VirtIOPCIHostNotifier *hn = &proxy->host_notifiers[n];
+            hn->proxy = proxy;
+            hn->queue = n;
+            hn->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            if (hn->fd < 0) {
+                hn->failed = true;
+                continue;
+            }
+            emu_set_fd_handler(hn->fd, virtio_pci_host_notifier_read, NULL,
+                               hn);
+        }
+    }
+    for (n = 0; n < proxy->nr_host_notifiers; n++) {
+        VirtIOPCIHostNotifier *hn = &proxy->host_notifiers[n];
+        uint64_t mmio = virtio_pci_notify_mmio_addr(proxy, n);
+        uint32_t pio = virtio_pci_notify_pio_addr(proxy);
+
+        if (hn->fd < 0 || hn->failed ||
+            (hn->mmio_addr == mmio && hn->pio_addr == pio)) {
+            continue;
+        }
+        virtio_pci_host_notifier_unregister(hn);
+        virtio_pci_host_notifier_register(hn, mmio, pio);
+        /* a kick between the two went to the old address: none lost */
+        virtio_pci_host_notifier_drain(hn, true);
+    }
+}
+
+/* ---- Event fds under KVM: guest notifiers (MSI-X through irqfd) ---- */
+
+static void virtio_pci_release_guest_notifiers(VirtIOPCIProxy *proxy)
+{
+    if (!proxy->guest_notifiers) {
+        return;
+    }
+    for (unsigned v = 0; v < proxy->nvectors; v++) {
+        VirtIOPCIGuestNotifier *gn = &proxy->guest_notifiers[v];
+        if (gn->fd >= 0) {
+            kvm_irqchip_remove_irqfd(gn->fd, gn->gsi);
+            kvm_irqchip_release_msi_route(gn->gsi);
+            close(gn->fd);
+        }
+    }
+    free(proxy->guest_notifiers);
+    proxy->guest_notifiers = NULL;
+}
+
+static bool virtio_pci_guest_notifier_bind(VirtIOPCIProxy *proxy,
+                                           VirtIOPCIGuestNotifier *gn,
+                                           uint64_t addr, uint32_t data)
+{
+    gn->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (gn->fd < 0) {
+        return false;
+    }
+    gn->gsi = kvm_irqchip_add_msi_route(addr, data);
+    if (gn->gsi < 0) {
+        close(gn->fd);
+        gn->fd = -1;
+        return false;
+    }
+    if (kvm_irqchip_add_irqfd(gn->fd, -1, gn->gsi) < 0) {
+        kvm_irqchip_release_msi_route(gn->gsi);
+        close(gn->fd);
+        gn->fd = -1;
+        return false;
+    }
+    gn->addr = addr;
+    gn->data = data;
+    return true;
+}
+
+/*
+ * Send MSI-X vector through its irqfd.  The route follows the table
+ * entry lazily: every interrupt of this device comes through here, so
+ * checking the entry before the write is enough to never deliver a
+ * stale message.  Returns false when the caller must use the plain
+ * path: a masked vector (msix_notify sets its PBA bit; the unmask sends
+ * it through KVM_SIGNAL_MSI), or no irqfd under this accelerator.
+ */
+static bool virtio_pci_irqfd_notify(VirtIOPCIProxy *proxy, uint16_t vector)
+{
+    PCIDevice *pd = &proxy->pci_dev;
+    VirtIOPCIGuestNotifier *gn;
+    const PCIMSIXVector *e;
+    uint64_t addr, one = 1;
+
+    if (!proxy->ioeventfd || vector >= pd->msix_entries ||
+        msix_is_masked(pd, vector) || !kvm_irqfd_msi_available()) {
+        return false;
+    }
+    if (!proxy->guest_notifiers) {
+        proxy->guest_notifiers = emu_new0(VirtIOPCIGuestNotifier,
+                                          proxy->nvectors);
+        for (unsigned v = 0; v < proxy->nvectors; v++) {
+            proxy->guest_notifiers[v].fd = -1;
+            proxy->guest_notifiers[v].gsi = -1;
+        }
+    }
+    gn = &proxy->guest_notifiers[vector];
+    if (gn->failed) {
+        return false;
+    }
+    e = &pd->msix_table[vector];
+    addr = ((uint64_t)e->addr_hi << 32) | e->addr_lo;
+    if (gn->fd < 0) {
+        if (!virtio_pci_guest_notifier_bind(proxy, gn, addr, e->data)) {
+            gn->failed = true;
+            emu_log_mask(LOG_UNIMP, "%s: vector %u: no KVM irqfd; "
+                         "interrupts go through KVM_SIGNAL_MSI\n",
+                         proxy->vdev->name, vector);
+            return false;
+        }
+        emu_log_mask(LOG_TRACE, "virtio_pci_irqfd_bind %s vector %u gsi %d\n",
+                     proxy->vdev->name, vector, gn->gsi);
+    } else if (gn->addr != addr || gn->data != e->data) {
+        if (kvm_irqchip_update_msi_route(gn->gsi, addr, e->data) < 0) {
+            return false;
+        }
+        gn->addr = addr;
+        gn->data = e->data;
+    }
+    if (write(gn->fd, &one, sizeof(one)) != sizeof(one)) {
+        return false;
+    }
+    proxy->irqfd_interrupts++;
+    emu_log_mask(LOG_TRACE, "virtio_pci_irqfd_notify %s vector %u "
+                 "(interrupts %" PRIu64 ")\n", proxy->vdev->name, vector,
+                 proxy->irqfd_interrupts);
+    return true;
+}
+
 static void virtio_pci_notify(void *opaque, uint16_t vector)
 {
     VirtIOPCIProxy *proxy = to_proxy(opaque);
 
     if (msix_enabled(&proxy->pci_dev)) {
-        if (vector != VIRTIO_NO_VECTOR && vector < proxy->nvectors) {
+        if (vector != VIRTIO_NO_VECTOR && vector < proxy->nvectors &&
+            !virtio_pci_irqfd_notify(proxy, vector)) {
             msix_notify(&proxy->pci_dev, vector);
         }
         return;
@@ -114,6 +429,8 @@ static void virtio_pci_reset_vdev(VirtIOPCIProxy *proxy)
     virtio_reset(proxy->vdev);
     virtio_pci_reset_queues_state(proxy);
     pci_set_irq(&proxy->pci_dev, 0);
+    virtio_pci_sync_host_notifiers(proxy);
+    virtio_pci_release_guest_notifiers(proxy);
 }
 
 static uint16_t virtio_pci_check_vector(VirtIOPCIProxy *proxy, uint16_t v)
@@ -148,6 +465,7 @@ static void virtio_pci_write_status(VirtIOPCIProxy *proxy, uint8_t val,
         }
     }
     virtio_set_status(vdev, val);
+    virtio_pci_sync_host_notifiers(proxy);
 }
 
 /* ---- Modern: common configuration ---- */
@@ -393,6 +711,8 @@ static void virtio_pci_notify_write(void *opaque, hwaddr addr, uint64_t val,
     unsigned queue = addr / VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER;
 
     if (queue < proxy->vdev->nvqs) {
+        emu_log_mask(LOG_TRACE, "virtio_pci_notify_write %s queue %u "
+                     "(modern register)\n", proxy->vdev->name, queue);
         virtio_queue_notify(proxy->vdev, queue);
     } else {
         emu_log_mask(LOG_GUEST_ERROR, "%s: notify of queue %u that does "
@@ -489,6 +809,8 @@ static void virtio_pci_legacy_write(void *opaque, hwaddr addr, uint64_t val,
         break;
     case VIRTIO_PCI_QUEUE_NOTIFY:
         if (val < vdev->nvqs) {
+            emu_log_mask(LOG_TRACE, "virtio_pci_notify_write %s queue %u "
+                         "(legacy register)\n", vdev->name, (unsigned)val);
             virtio_queue_notify(vdev, val);
         } else {
             emu_log_mask(LOG_GUEST_ERROR, "%s: notify of queue %u that "
@@ -611,6 +933,10 @@ static void virtio_pci_config_write(PCIDevice *pd, uint32_t addr,
         }
     }
     virtio_pci_update_intx(proxy);
+    /* BARs may have moved or stopped decoding */
+    if (proxy->vqs) {
+        virtio_pci_sync_host_notifiers(proxy);
+    }
 }
 
 /* ---- Realize / reset ---- */
@@ -831,6 +1157,10 @@ static void virtio_pci_exit(PCIDevice *pd)
         return;
     }
     virtio_device_list_remove(proxy->vdev);
+    /* the device stops: its eventfds go before its queues do */
+    proxy->ioeventfd = false;
+    virtio_pci_sync_host_notifiers(proxy);
+    virtio_pci_release_guest_notifiers(proxy);
     if (proxy->vdev->info->unrealize) {
         proxy->vdev->info->unrealize(proxy->vdev);
     }

@@ -43,7 +43,19 @@ void kvm_pit_set_channel2_gate(bool gate);
 bool kvm_pit_channel2_out(void);
 
 /* ---- event fds, for virtio (each returns 0 or -errno) ---- */
-/* Writes of val (if datamatch) to port addr (size bytes) signal fd */
+/*
+ * What the running KVM offers (all false when KVM is not the
+ * accelerator): KVM_CAP_IOEVENTFD; size-0 ("any length") MMIO
+ * ioeventfds; KVM_CAP_IRQFD with GSI routes for MSIs.
+ */
+bool kvm_ioeventfd_available(void);
+bool kvm_ioeventfd_any_length_available(void);
+bool kvm_irqfd_msi_available(void);
+/*
+ * Writes of val (if datamatch) to port addr (size bytes) signal fd.
+ * For MMIO, size 0 matches a write of any size (no datamatch; needs
+ * kvm_ioeventfd_any_length_available()).
+ */
 int kvm_set_ioeventfd_pio(int fd, uint16_t addr, uint16_t val, bool assign,
                           unsigned size, bool datamatch);
 int kvm_set_ioeventfd_mmio(int fd, uint64_t addr, uint64_t val, bool assign,
@@ -51,5 +63,14 @@ int kvm_set_ioeventfd_mmio(int fd, uint64_t addr, uint64_t val, bool assign,
 /* Writes to fd raise GSI gsi (resamplefd: -1 for edge semantics) */
 int kvm_irqchip_add_irqfd(int fd, int resamplefd, int gsi);
 int kvm_irqchip_remove_irqfd(int fd, int gsi);
+/*
+ * MSI routes (KVM_SET_GSI_ROUTING, committed at once): a GSI that
+ * delivers the message addr/data, for an irqfd.  add returns the GSI
+ * (>= 24) or -errno; update changes its message; release frees it
+ * (remove its irqfd first).  Called with the global lock held.
+ */
+int kvm_irqchip_add_msi_route(uint64_t addr, uint32_t data);
+int kvm_irqchip_update_msi_route(int gsi, uint64_t addr, uint32_t data);
+void kvm_irqchip_release_msi_route(int gsi);
 
 #endif

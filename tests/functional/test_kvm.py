@@ -35,7 +35,15 @@ PROGRAMS = [
     ("reset", []),
     ("smp", ["-smp", "2"]),
     ("smp", ["-smp", "4"]),
+    ("virtio-rng", ["-device", "virtio-rng-pci"]),
+    ("virtio-rng-modern", ["-device", "virtio-rng-pci"]),
 ]
+
+# linux/kvm.h: KVM_CHECK_EXTENSION and the capabilities of the fast path
+KVM_CHECK_EXTENSION = 0xAE03
+KVM_CAP_IRQ_ROUTING = 25
+KVM_CAP_IRQFD = 32
+KVM_CAP_IOEVENTFD = 36
 
 
 def skip(msg):
@@ -118,6 +126,97 @@ def make_program_test(name, extra):
     test.__name__ = "test_program_%s%s" % (
         name.replace("-", "_"), "_" + "_".join(extra[1:]) if extra else "")
     return test
+
+
+def kvm_has_eventfds():
+    """Does this host's KVM offer ioeventfd, irqfd and GSI routing?"""
+    import fcntl
+    fd = os.open("/dev/kvm", os.O_RDWR)
+    try:
+        return all(fcntl.ioctl(fd, KVM_CHECK_EXTENSION, cap) > 0
+                   for cap in (KVM_CAP_IOEVENTFD, KVM_CAP_IRQFD,
+                               KVM_CAP_IRQ_ROUTING))
+    finally:
+        os.close(fd)
+
+
+def virtio_rng_trace(ioeventfd, program="virtio-rng", props=""):
+    """Run a virtio-rng program with -d trace: (passed, trace text, why)."""
+    d = tempfile.mkdtemp(prefix="kvm-virtio-")
+    trace = os.path.join(d, "trace.log")
+    try:
+        ok, status, text, err = run_program(
+            EMU, program, ["-device", "virtio-rng-pci,ioeventfd=%s%s" %
+                           (ioeventfd, props), "-d", "trace", "-D", trace])
+        try:
+            with open(trace, errors="replace") as f:
+                log = f.read()
+        except OSError:
+            log = ""
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return ok, log, "status %s, debugcon %r, stderr %s" % (status, text,
+                                                          err[-800:])
+
+
+def test_virtio_eventfds():
+    """The kick arrives through an ioeventfd, the MSI-X through an irqfd,
+    unless ioeventfd=off (both exit to userspace, as under the
+    translator).  The device must work either way."""
+    ok, log, why = virtio_rng_trace("off")
+    check(ok, "ioeventfd=off: %s" % why)
+    check("virtio_pci_notify_write virtio-rng queue 0 (legacy register)"
+          in log and "ioeventfd" not in log and "irqfd" not in log,
+          "ioeventfd=off: the kick must take the register path: %r" % log)
+
+    ok, log, why = virtio_rng_trace("on")
+    check(ok, "ioeventfd=on: %s" % why)
+    if not kvm_has_eventfds():
+        print("# host KVM lacks ioeventfd/irqfd: only the fallback checked")
+        check("virtio_pci_notify_write virtio-rng queue 0" in log,
+              "fallback kick: %r" % log)
+        return
+    check("virtio_pci_ioeventfd_register virtio-rng queue 0 mmio 0x0 pio "
+          "0xc010" in log, "ioeventfd registration: %r" % log)
+    check("virtio_pci_ioeventfd_kick virtio-rng queue 0 (kicks 1)" in log,
+          "the kick must arrive through the ioeventfd: %r" % log)
+    check("virtio_pci_notify_write" not in log,
+          "no kick may take the register path: %r" % log)
+    check("virtio_pci_irqfd_bind virtio-rng vector 0 gsi " in log and
+          "virtio_pci_irqfd_notify virtio-rng vector 0 (interrupts 1)" in log,
+          "the interrupt must go through the irqfd: %r" % log)
+
+    # modern interface: the ioeventfd follows BAR4 when the driver moves
+    # it, goes away on a device reset and comes back at DRIVER_OK; the
+    # irqfd is dropped on the reset and bound again
+    ok, log, why = virtio_rng_trace("on", "virtio-rng-modern")
+    check(ok, "modern, ioeventfd=on: %s" % why)
+    want = ["virtio_pci_ioeventfd_register virtio-rng queue 0 mmio "
+            "0xfe003000 pio 0x0",
+            "virtio_pci_ioeventfd_kick virtio-rng queue 0 (kicks 1)",
+            "virtio_pci_irqfd_bind virtio-rng vector 0 gsi ",
+            "virtio_pci_ioeventfd_unregister virtio-rng queue 0",
+            "virtio_pci_ioeventfd_register virtio-rng queue 0 mmio "
+            "0xfd003000 pio 0x0",
+            "virtio_pci_ioeventfd_kick virtio-rng queue 0 (kicks 2)",
+            "virtio_pci_ioeventfd_unregister virtio-rng queue 0",
+            "virtio_pci_ioeventfd_register virtio-rng queue 0 mmio "
+            "0xfd003000 pio 0x0",
+            "virtio_pci_ioeventfd_kick virtio-rng queue 0 (kicks 3)",
+            "virtio_pci_irqfd_bind virtio-rng vector 0 gsi ",
+            "virtio_pci_irqfd_notify virtio-rng vector 0 (interrupts 3)"]
+    pos = 0
+    for w in want:      # in this order
+        i = log.find(w, pos)
+        check(i >= 0, "modern: %r missing (in order) from %r" % (w, log))
+        pos = i + len(w)
+    check("virtio_pci_notify_write" not in log,
+          "modern: no kick may take the register path: %r" % log)
+    ok, log, why = virtio_rng_trace("off", "virtio-rng-modern")
+    check(ok and log.count("virtio_pci_notify_write virtio-rng queue 0 "
+                           "(modern register)") == 3 and
+          "ioeventfd" not in log and "irqfd" not in log,
+          "modern, ioeventfd=off: %s %r" % (why, log))
 
 
 def hmp(vm, line):
@@ -245,7 +344,7 @@ def test_no_kvm_device():
 def tests():
     t = [make_program_test(n, e) for n, e in PROGRAMS]
     return t + [test_monitor_at_reset, test_cpu_option, test_accel_options,
-                test_accel_hw, test_no_kvm_device]
+                test_accel_hw, test_no_kvm_device, test_virtio_eventfds]
 
 
 if __name__ == "__main__":

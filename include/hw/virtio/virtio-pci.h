@@ -114,6 +114,29 @@ typedef struct VirtIOPCIQueueState {
     uint32_t used[2];
 } VirtIOPCIQueueState;
 
+/*
+ * Under KVM (docs/devel/virtio.md "Event fds"): a queue's kick as an
+ * eventfd that KVM signals on a write to its notify address, read by
+ * the main loop, so the vCPU does not leave the guest for it.
+ */
+typedef struct VirtIOPCIHostNotifier {
+    struct VirtIOPCIProxy *proxy;
+    unsigned queue;
+    int fd;                     /* eventfd, -1 while unused */
+    uint64_t mmio_addr;         /* registered modern notify address, or 0 */
+    uint32_t pio_addr;          /* registered legacy notify port, or 0 */
+    bool failed;                /* KVM refused it: the MMIO/PIO path only */
+} VirtIOPCIHostNotifier;
+
+/* An MSI-X vector delivered through an irqfd and a KVM MSI route */
+typedef struct VirtIOPCIGuestNotifier {
+    int fd;                     /* eventfd bound to gsi, -1 while unused */
+    int gsi;
+    uint64_t addr;              /* the message the route delivers */
+    uint32_t data;
+    bool failed;                /* KVM refused it: KVM_SIGNAL_MSI only */
+} VirtIOPCIGuestNotifier;
+
 typedef struct VirtIOPCIProxy {
     PCIDevice pci_dev;
     VirtIODevice *vdev;         /* the embedded virtio device */
@@ -134,6 +157,12 @@ typedef struct VirtIOPCIProxy {
     uint32_t gfselect;
     uint32_t guest_features[2];
     VirtIOPCIQueueState *vqs;   /* VIRTIO_QUEUE_MAX entries */
+    /* Event fds under KVM (property ioeventfd): nvqs / nvectors entries */
+    VirtIOPCIHostNotifier *host_notifiers;
+    unsigned nr_host_notifiers;
+    VirtIOPCIGuestNotifier *guest_notifiers;
+    uint64_t ioeventfd_kicks;   /* kicks that arrived through an eventfd */
+    uint64_t irqfd_interrupts;  /* interrupts sent through an irqfd */
     /* Regions */
     MemoryRegion legacy_io;
     MemoryRegion modern_bar;
