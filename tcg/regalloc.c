@@ -158,8 +158,13 @@ static void temp_dead(RAState *ra, TCGTemp *ts)
         ts->val_type = TEMP_VAL_CONST;
         return;
     case TEMP_GLOBAL:
-        /* memory must hold the value whatever liveness said */
-        temp_sync(ra, ts);
+        /*
+         * As in QEMU: where memory must hold the value (block end, a
+         * helper that reads globals, an op that may fault) liveness put
+         * a SYNC_ARG on the op that defined it, which wrote it back; a
+         * global that dies without one is overwritten before anything
+         * reads its memory copy (x86: a register assigned twice in a TB).
+         */
         temp_release(ra, ts);
         ts->val_type = TEMP_VAL_MEM;
         return;
