@@ -15,9 +15,12 @@ fi
 mkdir -p "$out"
 for f in "$src"/*.S; do
     name=$(basename "$f" .S)
-    # rebuild only what changed (or when common.inc did)
-    if [ "$out/$name.bin" -nt "$f" ] && [ "$out/$name.bin" -nt "$src/common.inc" ]
-    then
+    # rebuild only what changed (or when an include did)
+    fresh=1
+    for dep in "$f" "$src"/*.inc; do
+        [ "$out/$name.bin" -nt "$dep" ] || fresh=0
+    done
+    if [ $fresh = 1 ]; then
         continue
     fi
     "$CC" -c -I"$src" -o "$out/$name.o" "$f"

@@ -6,32 +6,15 @@
 #include "common.inc"
 .set COUNTER, 0x500
 .set IDT, 0x1000
-.set LAPIC, 0xfee00000
     .code16
     .text
 start:
-    REAL_START
-    PUTS16 hello, hello_len
-    ENTER_PROTECTED_MODE
+    BOOT_32 hello
     movl $0, COUNTER
+    IDT_ONE_GATE IDT, 0x20, irq0
 
-    /* IDT: 0x21 gates, all but 0x20 not present */
-    mov $IDT, %edi
-    xor %eax, %eax
-    mov $(0x21 * 2), %ecx
-    rep stosl
-    mov $(LOW + irq0), %eax
-    mov %ax, IDT + 0x20 * 8
-    movw $0x08, IDT + 0x20 * 8 + 2
-    movw $0x8e00, IDT + 0x20 * 8 + 4     /* present, 32-bit interrupt gate */
-    shr $16, %eax
-    mov %ax, IDT + 0x20 * 8 + 6
-    lidt idtr + LOW
-
-    /* local APIC: software-enable, LINT0 = ExtINT, LINT1 = NMI */
-    movl $0x1ff, LAPIC + 0xf0
-    movl $0x700, LAPIC + 0x350
-    movl $0x400, LAPIC + 0x360
+    /* local APIC: LINT0 = ExtINT, LINT1 = NMI */
+    LAPIC_ENABLE 0x700, 0x400
 
     /* i8259 pair: edge, cascade, vectors 0x20 / 0x28, 8086 mode */
     mov $0x11, %al
@@ -66,13 +49,9 @@ wait:
     hlt
     jmp wait
 
-/*
- * The handler does not IRET: PVM-style nested KVM fails to emulate a
- * protected-mode IRET (QEMU stops with an emulation failure there too),
- * so it drops the interrupt frame and goes back to waiting itself.
- */
+/* no IRET (see DROP_IRQ_FRAME): back to waiting by a jump */
 irq0:
-    add $12, %esp               /* EIP, CS, EFLAGS */
+    DROP_IRQ_FRAME
     incl COUNTER
     mov $0x20, %al              /* non-specific EOI */
     out %al, $0x20
@@ -81,24 +60,10 @@ irq0:
     PUTS32 pass, pass_len
     EXIT 0
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff
-    .quad 0x00cf93000000ffff
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
-idtr:
-    .word 0x21 * 8 - 1
-    .long IDT
+    FLAT_GDT
 
-hello: .ascii "irq: PIT IRQ 0 through the PIC and LAPIC\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
+    MESSAGE hello, "irq: PIT IRQ 0 through the PIC and LAPIC\n"
+    MESSAGE pass, "PASS\n"
 
     .code16
     RESET_VECTOR start

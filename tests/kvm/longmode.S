@@ -6,15 +6,10 @@
     .code16
     .text
 start:
-    REAL_START
-    PUTS16 hello, hello_len
-    ENTER_PROTECTED_MODE
+    BOOT_32 hello
 
     /* page tables: the first GiB identity-mapped with 2 MiB pages */
-    mov $PML4, %edi
-    xor %eax, %eax
-    mov $(3 * 4096 / 4), %ecx
-    rep stosl
+    ZERO PML4, 3*4096
     movl $(PDPT | 3), PML4
     movl $(PD | 3), PDPT
     mov $PD, %edi
@@ -73,24 +68,11 @@ fail64:
     rep outsb
     EXIT 1
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff    /* 0x08: code, 32-bit */
-    .quad 0x00cf93000000ffff    /* 0x10: data */
-    .quad 0x00af9b000000ffff    /* 0x18: code, 64-bit */
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
+    FLAT_GDT 0x00af9b000000ffff    /* 0x18: code, 64-bit */
 
-hello: .ascii "longmode: long mode entry\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "longmode: long mode entry\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     .code16
     RESET_VECTOR start

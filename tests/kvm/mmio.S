@@ -7,9 +7,7 @@
     .code16
     .text
 start:
-    REAL_START
-    PUTS16 hello, hello_len
-    ENTER_PROTECTED_MODE
+    BOOT_32 hello
 
     /* IOAPIC version: 0x11, 24 redirection entries (max index 23) */
     movl $1, IOAPIC
@@ -44,23 +42,11 @@ fail:
 
 rom_word: .long 0x600dc0de
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff
-    .quad 0x00cf93000000ffff
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
+    FLAT_GDT
 
-hello: .ascii "mmio: IOAPIC registers, read-only BIOS\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "mmio: IOAPIC registers, read-only BIOS\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     .code16
     RESET_VECTOR start

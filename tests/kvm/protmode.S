@@ -3,9 +3,7 @@
     .code16
     .text
 start:
-    REAL_START
-    PUTS16 hello, hello_len
-    ENTER_PROTECTED_MODE
+    BOOT_32 hello
 
     /* CR0.PE set, CS is the 32-bit code segment */
     mov %cr0, %eax
@@ -34,23 +32,11 @@ fail:
     PUTS32 failmsg, failmsg_len
     EXIT 1
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff    /* 0x08: code, 32-bit, flat */
-    .quad 0x00cf93000000ffff    /* 0x10: data, flat */
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
+    FLAT_GDT
 
-hello: .ascii "protmode: protected mode entry\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "protmode: protected mode entry\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     .code16
     RESET_VECTOR start

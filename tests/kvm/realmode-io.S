@@ -56,11 +56,8 @@ sub:
     mov $0x1234, %bx
     ret
 
-hello: .ascii "realmode-io: port I/O and RAM in real mode\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "realmode-io: port I/O and RAM in real mode\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     RESET_VECTOR start

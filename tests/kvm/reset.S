@@ -18,19 +18,7 @@ start:
     movl $0x7e5e7e5e, %es:MARK
     PUTS16 hello, hello_len
     /* dirty some state a reset must undo: PE set, segments loaded */
-    lgdtl gdtr
-    mov %cr0, %eax
-    and $0x9fffffff, %eax
-    or $1, %eax
-    mov %eax, %cr0
-    ljmpl $0x08, $(LOW + pm32)
-
-    .code32
-pm32:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %ss
-    mov $0x7000, %esp
+    ENTER_PROTECTED_MODE
     /* PIIX3 reset control register: hard reset (SRST | RST_CPU) */
     mov $0xcf9, %dx
     mov $0x02, %al
@@ -58,25 +46,11 @@ fail:
     PUTS16 failmsg, failmsg_len
     EXIT 1
 
+    FLAT_GDT
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff
-    .quad 0x00cf93000000ffff
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
-
-hello: .ascii "reset: port 0xcf9 reset from protected mode\n"
-.set hello_len, . - hello
-again: .ascii "reset: back at the reset vector\n"
-.set again_len, . - again
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "reset: port 0xcf9 reset from protected mode\n"
+    MESSAGE again, "reset: back at the reset vector\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     RESET_VECTOR start

@@ -7,7 +7,6 @@
  */
 #include "common.inc"
 .set COUNTER, 0x600
-.set LAPIC, 0xfee00000
 .set ICR_LO, LAPIC + 0x300
 .set ICR_HI, LAPIC + 0x310
     .code16
@@ -20,20 +19,7 @@ start:
     out %al, $0x70
     in $0x71, %al
     movzbl %al, %ebx            /* APs to wait for */
-    lgdtl gdtr
-    mov %cr0, %eax
-    and $0x9fffffff, %eax
-    or $1, %eax
-    mov %eax, %cr0
-    ljmpl $0x08, $(LOW + pm32)
-
-    .code32
-pm32:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $0x7000, %esp
+    ENTER_PROTECTED_MODE
     test %ebx, %ebx
     jz fail                     /* run with -smp 2 or more */
 
@@ -62,23 +48,11 @@ icr_wait:
     jnz icr_wait
     ret
 
-    .p2align 3
-gdt:
-    /* accessed bits preset: the CPU cannot set them in ROM */
-    .quad 0
-    .quad 0x00cf9b000000ffff
-    .quad 0x00cf93000000ffff
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
+    FLAT_GDT
 
-hello: .ascii "smp: INIT-SIPI-SIPI to the application processors\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-failmsg: .ascii "FAIL\n"
-.set failmsg_len, . - failmsg
+    MESSAGE hello, "smp: INIT-SIPI-SIPI to the application processors\n"
+    MESSAGE pass, "PASS\n"
+    MESSAGE failmsg, "FAIL\n"
 
     .code16
     /* the APs' entry: CS = 0xf100, IP = 0 */

@@ -9,17 +9,13 @@
  * that follows the BAR and the device's resets.
  */
 #include "common.inc"
-.set IDT, 0x1000
-.set LAPIC, 0xfee00000
-.set VECTOR, 0x40
-.set MSIXBAR, 0xfebf0000        /* BAR1: MSI-X table and PBA */
+#include "virtio.inc"
 .set BAR4_A, 0xfe000000         /* BAR4 first here ... */
 .set BAR4_B, 0xfd000000         /* ... then here */
 .set DESC, 0x10000
 .set AVAIL, 0x11000
 .set USED, 0x12000
 .set BUF, 0x20000               /* request 0; request 1 at BUF + 0x1000 */
-.set SPINS, 0x10000000
 /* variables in RAM */
 .set NEXT, 0x600                /* where the interrupt handler continues */
 .set COMMON, 0x604              /* offset of the common config in BAR4 */
@@ -43,50 +39,17 @@
 .set C_QDRIVER, 40
 .set C_QDEVICE, 48
 
-.macro FAIL msg, len
-    PUTS32 \msg, \len
-    EXIT 1
+/* the driver's feature bits 32 * \word .. + 31 <- \bits (common config at %esi) */
+.macro DRIVER_FEATURES word, bits
+    movl $\word, C_GFSELECT(%esi)
+    movl $\bits, C_GF(%esi)
 .endm
 
     .code16
     .text
 start:
-    REAL_START
-    PUTS16 hello, hello_len
-    ENTER_PROTECTED_MODE
+    VIRTIO_RNG_START msix_irq
 
-    /* IDT: 0x41 gates, only VECTOR present */
-    mov $IDT, %edi
-    xor %eax, %eax
-    mov $((VECTOR + 1) * 2), %ecx
-    rep stosl
-    mov $(LOW + msix_irq), %eax
-    mov %ax, IDT + VECTOR * 8
-    movw $0x08, IDT + VECTOR * 8 + 2
-    movw $0x8e00, IDT + VECTOR * 8 + 4
-    shr $16, %eax
-    mov %ax, IDT + VECTOR * 8 + 6
-    lidt idtr + LOW
-    /* only the MSI may interrupt (see virtio-rng.S) */
-    movl $0x1ff, LAPIC + 0xf0
-    movl $0x10700, LAPIC + 0x350
-    movl $0x10400, LAPIC + 0x360
-    mov $0xff, %al
-    out %al, $0x21
-    out %al, $0xa1
-
-    mov $0x80000000, %ebx
-find:
-    xor %eax, %eax
-    call cfg_read
-    cmp $0x10051af4, %eax
-    je found
-    add $0x800, %ebx
-    cmp $0x80010000, %ebx
-    jb find
-    FAIL nodev, nodev_len
-
-found:
     mov $0x14, %eax
     mov $MSIXBAR, %ecx
     call cfg_write
@@ -150,39 +113,17 @@ capdone:
     je nocaps
     /* the common config at offset 0 is legal: accept it */
 
-    /* MSI-X entry 0 -> APIC 0, VECTOR; enable */
-    lea 4(%edi), %eax
-    call cfg_read
-    mov %eax, %edx
-    and $7, %edx
-    cmp $1, %edx
-    jne nocaps
-    and $~7, %eax
-    lea MSIXBAR(%eax), %esi
-    movl $0xfee00000, 0(%esi)
-    movl $0, 4(%esi)
-    movl $VECTOR, 8(%esi)
-    movl $0, 12(%esi)
-    mov %edi, %eax
-    call cfg_read
-    or $0x80000000, %eax
-    and $~0x40000000, %eax
-    mov %eax, %ecx
-    mov %edi, %eax
-    call cfg_write
+    mov %edi, %esi
+    call msix_enable
+    jc nocaps
 
     mov COMMON, %esi
     add $BAR4_A, %esi
     call device_setup
 
     /* rings and buffers */
-    mov $DESC, %edi
-    xor %eax, %eax
-    mov $(0x3000 / 4), %ecx
-    rep stosl
-    mov $BUF, %edi
-    mov $(0x3000 / 4), %ecx
-    rep stosl
+    ZERO DESC, 0x3000               /* DESC, AVAIL, USED */
+    ZERO BUF, 0x3000
     movl $BUF, DESC + 0
     movl $64, DESC + 8
     movw $2, DESC + 12
@@ -238,10 +179,7 @@ second_done:
     mov COMMON, %esi
     add $BAR4_B, %esi
     call device_setup
-    mov $AVAIL, %edi
-    xor %eax, %eax
-    mov $(0x2000 / 4), %ecx         /* avail and used */
-    rep stosl
+    ZERO AVAIL, 0x2000              /* AVAIL and USED */
     movl $(BUF + 0x2000), DESC + 0
     movw $0, AVAIL + 4
     call queue_setup
@@ -275,10 +213,8 @@ device_setup:
     movl $1, C_DFSELECT(%esi)
     testl $1, C_DF(%esi)            /* VERSION_1 offered */
     jz badfeat
-    movl $1, C_GFSELECT(%esi)
-    movl $1, C_GF(%esi)
-    movl $0, C_GFSELECT(%esi)
-    movl $0, C_GF(%esi)
+    DRIVER_FEATURES 1, 1            /* VERSION_1 (bit 32) */
+    DRIVER_FEATURES 0, 0
     movb $0xb, C_STATUS(%esi)
     testb $8, C_STATUS(%esi)        /* FEATURES_OK stuck */
     jz badfeat
@@ -314,103 +250,30 @@ kick_and_wait:
     add %ecx, %eax
     sti
     movw $0, (%eax)
-    mov $SPINS, %ecx
-1:
-    pause
-    dec %ecx
-    jnz 1b
-    cli
-    FAIL noirq, noirq_len
+    WAIT_FOR_MSI
 
-/* no IRET (see irq.S): drop the frame, EOI, continue at NEXT */
+/* the interrupt: continue at NEXT */
 msix_irq:
-    add $12, %esp
-    movl $0, LAPIC + 0xb0
+    MSI_HANDLER_ENTRY
     jmp *NEXT
 
-/* %ecx bytes (1..64) at %esi, not all zero */
-check_buf:
-    test %ecx, %ecx
-    jz badused
-    cmp $64, %ecx
-    ja badused
-    xor %eax, %eax
-2:
-    or (%esi), %al
-    inc %esi
-    dec %ecx
-    jnz 2b
-    test %al, %al
-    jz zero
-    ret
-
 nocaps:
-    FAIL nocaps_msg, nocaps_len
+    FAIL nocaps
 badfeat:
-    FAIL badfeat_msg, badfeat_len
+    FAIL badfeat
 novec:
-    FAIL novec_msg, novec_len
+    FAIL novec
 badnum:
-    FAIL badnum_msg, badnum_len
-badused:
-    FAIL badused_msg, badused_len
-zero:
-    FAIL zero_msg, zero_len
+    FAIL badnum
 
-cfg_read:
-    push %edx
-    or %ebx, %eax
-    mov $0xcf8, %dx
-    out %eax, %dx
-    mov $0xcfc, %dx
-    in %dx, %eax
-    pop %edx
-    ret
+    VIRTIO_PCI_ROUTINES
+    FLAT_GDT
 
-cfg_write:
-    push %edx
-    or %ebx, %eax
-    mov $0xcf8, %dx
-    out %eax, %dx
-    mov $0xcfc, %dx
-    mov %ecx, %eax
-    out %eax, %dx
-    pop %edx
-    ret
-
-    .p2align 3
-gdt:
-    .quad 0
-    .quad 0x00cf9b000000ffff
-    .quad 0x00cf93000000ffff
-gdt_end:
-gdtr:
-    .word gdt_end - gdt - 1
-    .long LOW + gdt
-idtr:
-    .word (VECTOR + 1) * 8 - 1
-    .long IDT
-
-hello: .ascii "virtio-rng-modern: 1.x virtio-pci, BAR4 moved, MSI-X\n"
-.set hello_len, . - hello
-pass: .ascii "PASS\n"
-.set pass_len, . - pass
-nodev: .ascii "FAIL: no 1af4:1005 on bus 0\n"
-.set nodev_len, . - nodev
-nocaps_msg: .ascii "FAIL: MSI-X or virtio capabilities missing\n"
-.set nocaps_len, . - nocaps_msg
-badfeat_msg: .ascii "FAIL: VERSION_1 not negotiated\n"
-.set badfeat_len, . - badfeat_msg
-novec_msg: .ascii "FAIL: queue vector 0 not accepted\n"
-.set novec_len, . - novec_msg
-badnum_msg: .ascii "FAIL: queue size\n"
-.set badnum_len, . - badnum_msg
-noirq: .ascii "FAIL: no interrupt\n"
-.set noirq_len, . - noirq
-badused_msg: .ascii "FAIL: used ring\n"
-.set badused_len, . - badused_msg
-zero_msg: .ascii "FAIL: the buffer is all zero\n"
-.set zero_len, . - zero_msg
+    MESSAGE hello, "virtio-rng-modern: 1.x virtio-pci, BAR4 moved, MSI-X\n"
+    VIRTIO_MESSAGES
+    MESSAGE nocaps_msg, "FAIL: MSI-X or virtio capabilities missing\n"
+    MESSAGE badfeat_msg, "FAIL: VERSION_1 not negotiated\n"
+    MESSAGE badnum_msg, "FAIL: queue size\n"
 
     .code16
     RESET_VECTOR start

@@ -1,32 +1,12 @@
 /* Unit tests for KVM's event-fd helpers used by virtio: MSI routes (GSI allocation, update, release), irqfds on them, any-length ioeventfds. */
 #include "emu/osdep.h"
-#include "emu/main-loop.h"
-#include "system/accel.h"
 #include "system/kvm.h"
-#include "system/memory.h"
 
-#include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-static int setup(void **state)
-{
-    Error *err = NULL;
-    EmuOpts *opts[1];
-
-    main_loop_init();
-    memory_system_init();
-    opts[0] = opts_parse("kvm", "accel", false, &err);
-    assert_non_null(opts[0]);
-    if (!accel_configure(opts, 1, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
-        return -1;
-    }
-    opts_free(opts[0]);
-    return 0;
-}
+#include "tests/unit/support/kvm-test.h"
 
 static void skip_without_irqfd(void)
 {
@@ -117,19 +97,6 @@ int main(void)
         cmocka_unit_test(test_irqfd_on_msi_route),
         cmocka_unit_test(test_ioeventfd_any_length),
     };
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-    if (fd < 0) {
-        printf("SKIP: /dev/kvm: %s\n", strerror(errno));
-        return 77;
-    }
-    /* KVM_GET_API_VERSION is _IO(0xAE, 0x00); anything but 12 is unusable */
-    int version = ioctl(fd, 0xAE00, 0);
-    close(fd);
-    if (version != 12) {
-        printf("SKIP: /dev/kvm does not answer as KVM (API version %d)\n",
-               version);
-        return 77;
-    }
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return KVM_TEST_RUN_GROUP(tests);
 }

@@ -1,36 +1,18 @@
 /* Unit tests for the KVM accelerator: vCPU creation, register put/get round trip, the in-kernel PIT's channel 2 helpers. */
 #include "emu/osdep.h"
-#include "emu/main-loop.h"
 #include "system/accel.h"
 #include "system/kvm.h"
 #include "system/memory.h"
 #include "accel/kvm/kvm-internal.h"
 #include "target/i386/cpu.h"
 
-#include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/unit/support/kvm-test.h"
+
 static CPUState *cpu0;
-
-static int setup(void **state)
-{
-    Error *err = NULL;
-    EmuOpts *opts[1];
-
-    main_loop_init();
-    memory_system_init();
-    opts[0] = opts_parse("kvm", "accel", false, &err);
-    assert_non_null(opts[0]);
-    if (!accel_configure(opts, 1, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
-        return -1;
-    }
-    opts_free(opts[0]);
-    return 0;
-}
 
 static void test_enabled(void **state)
 {
@@ -237,19 +219,6 @@ int main(void)
         cmocka_unit_test(test_eventfds),
         cmocka_unit_test(test_page_walk),
     };
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-    if (fd < 0) {
-        printf("SKIP: /dev/kvm: %s\n", strerror(errno));
-        return 77;
-    }
-    /* KVM_GET_API_VERSION is _IO(0xAE, 0x00); anything but 12 is unusable */
-    int version = ioctl(fd, 0xAE00, 0);
-    close(fd);
-    if (version != 12) {
-        printf("SKIP: /dev/kvm does not answer as KVM (API version %d)\n",
-               version);
-        return 77;
-    }
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return KVM_TEST_RUN_GROUP(tests);
 }

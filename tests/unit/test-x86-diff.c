@@ -21,12 +21,13 @@
 #include "exec/cputlb.h"
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
+#include "support/x86-harness.h"
+#include "support/x86-native.h"
+#include "support/test-rng.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
-#include <sys/mman.h>
 #include <cpuid.h>
-#include <time.h>
 
 #if defined(__x86_64__)
 #define HAVE_NATIVE 1
@@ -62,12 +63,7 @@ typedef struct Case {
 /* ---- The host side ---- */
 
 #if HAVE_NATIVE
-static uint8_t *native_win;
-void x86diff_run_native(X86State *st, void *code);
-void x86diff_native_exit(void);
-uint64_t x86diff_saved_rsp, x86diff_test_rsp, x86diff_st;
-uint64_t x86diff_target;
-uint8_t x86diff_stack[4096] __attribute__((aligned(16)));
+X86N_DEFINE_VARS(x86diff, X86State);
 
 /*
  * Load the registers (rsp: the test stack) and flags, jump to the code;
@@ -77,162 +73,33 @@ uint8_t x86diff_stack[4096] __attribute__((aligned(16)));
 /* pushsection/popsection: the compiler must find its own section intact */
 __asm__(
     ".pushsection .text\n"
-    ".globl x86diff_run_native\n"
-    "x86diff_run_native:\n"
-    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "  mov %rsp, x86diff_saved_rsp(%rip)\n"
-    "  mov %rdi, x86diff_st(%rip)\n"
-    "  mov %rsi, x86diff_target(%rip)\n"
-    "  pushq 128(%rdi)\n"
-    "  popfq\n"
-    "  mov 32(%rdi), %rsp\n"
-    "  mov 0(%rdi), %rax\n mov 8(%rdi), %rcx\n mov 16(%rdi), %rdx\n"
-    "  mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
-    "  mov 64(%rdi), %r8\n mov 72(%rdi), %r9\n mov 80(%rdi), %r10\n"
-    "  mov 88(%rdi), %r11\n mov 96(%rdi), %r12\n mov 104(%rdi), %r13\n"
-    "  mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n"
-    "  mov 56(%rdi), %rdi\n"
-    "  jmp *x86diff_target(%rip)\n"
-    ".globl x86diff_native_exit\n"
-    "x86diff_native_exit:\n"
-    "  mov %rsp, x86diff_test_rsp(%rip)\n"
-    "  lea x86diff_stack+4096(%rip), %rsp\n"
-    "  pushfq\n"
-    "  push %rax\n"
-    "  mov x86diff_st(%rip), %rax\n"
-    "  mov %rcx, 8(%rax)\n mov %rdx, 16(%rax)\n mov %rbx, 24(%rax)\n"
-    "  mov %rbp, 40(%rax)\n mov %rsi, 48(%rax)\n mov %rdi, 56(%rax)\n"
-    "  mov %r8, 64(%rax)\n mov %r9, 72(%rax)\n mov %r10, 80(%rax)\n"
-    "  mov %r11, 88(%rax)\n mov %r12, 96(%rax)\n mov %r13, 104(%rax)\n"
-    "  mov %r14, 112(%rax)\n mov %r15, 120(%rax)\n"
-    "  pop %rcx\n mov %rcx, 0(%rax)\n"
-    "  pop %rcx\n mov %rcx, 128(%rax)\n"
-    "  mov x86diff_test_rsp(%rip), %rcx\n mov %rcx, 32(%rax)\n"
-    "  cld\n"
-    "  mov x86diff_saved_rsp(%rip), %rsp\n"
-    "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-    "  ret\n"
+    X86N_ENTRY(x86diff)
+    X86N_LOAD_GPRS_AND_JUMP(x86diff)
+    X86N_EXIT_SAVE_GPRS(x86diff)
+    X86N_RETURN(x86diff)
     ".popsection\n");
 #endif
 
 /* ---- The guest side: a test CPU class with the translator hooks ---- */
 
-static MemoryRegion ram;
-static int last_excp;
-
 static void xt_reset(CPUState *cs)
 {
     CPUX86State *env = cs->env_ptr;
 
-    memset(env, 0, offsetof(CPUX86State, model));
-    env->efer = MSR_EFER_LME | MSR_EFER_LMA;
+    x86h_reset_long_flat(cs);
     env->cr[0] = CR0_PE_MASK | CR0_PG_MASK;
-    for (int i = 0; i < 6; i++) {
-        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK;
-        env->segs[i].limit = 0xffffffff;
-    }
-    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK |
-                            DESC_R_MASK | DESC_L_MASK;
-    x86_cpu_set_eflags(env, 2);
 }
 
-static bool xt_has_work(CPUState *cs)
-{
-    return false;
-}
+/* linear GBASE.. maps to RAM from 0 (cfg.window_*) */
+static const CPUClass x86_test_class =
+    X86H_CPU_CLASS("x86_64-difftest", 1, xt_reset, x86h_window_tlb_fill,
+                   x86h_mmu_index0, x86h_halt_on_interrupt);
 
-static bool xt_tlb_fill(CPUState *cs, uint64_t addr, int size,
-                        MMUAccessType access_type, int mmu_idx, bool probe,
-                        uintptr_t retaddr)
-{
-    uint64_t page = addr & ~0xfffull;
-
-    if (page < GBASE || page >= GBASE + WIN_SIZE) {
-        if (probe) {
-            return false;
-        }
-        cpu_loop_exit_exception(cs, EXCP0E_PAGE, retaddr);
-    }
-    tlb_set_page(cs, page, page - GBASE, PAGE_RWX, mmu_idx, 4096);
-    return true;
-}
-
-static int xt_mmu_index(CPUState *cs, bool ifetch)
-{
-    return 0;
-}
-
-static void xt_do_interrupt(CPUState *cs)
-{
-    last_excp = cs->exception_index;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_test_class = {
-    .name = "x86_64-difftest",
-    .nb_mmu_modes = 1,
-    .page_bits = 12,
-    .reset = xt_reset,
-    .has_work = xt_has_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = xt_tlb_fill,
-    .mmu_index = xt_mmu_index,
-    .do_interrupt = xt_do_interrupt,
-};
-
-static X86CPU *cpu;
+/* random code may loop forever: the watchdog stops it after this */
 static int run_budget_ms = 2000;
+static bool run_hung;
 
-/* ---- Watchdog: random code may loop forever ---- */
-
-static CPUState *volatile wd_cpu;
-static volatile int64_t wd_deadline;
-static volatile bool wd_fired;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *watchdog(void *arg)
-{
-    for (;;) {
-        usleep(5 * 1000);
-        CPUState *cs = wd_cpu;
-        if (cs && wd_deadline && now_ms() > wd_deadline) {
-            wd_deadline = 0;
-            wd_fired = true;
-            cpu_exit(cs);
-        }
-    }
-    return NULL;
-}
-
-/* ---- Random numbers (fixed seed) ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rndn(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
+/* ---- Random operands (rnd: support/test-rng.h) ---- */
 
 static uint64_t edge_value(void)
 {
@@ -1140,11 +1007,11 @@ typedef struct Result {
 #if HAVE_NATIVE
 static void run_native(const Case *c, Result *r)
 {
-    uint8_t *code = native_win + CODE_OFF;
+    uint8_t *code = x86h_host_window + CODE_OFF;
     uint64_t exit_addr = (uint64_t)(uintptr_t)x86diff_native_exit;
 
-    fill_pattern(native_win + DATA_OFF, DATA_SIZE, c->mem_seed);
-    fill_pattern(native_win + STACK_LO, STACK_SIZE, c->mem_seed ^ 1);
+    fill_pattern(x86h_host_window + DATA_OFF, DATA_SIZE, c->mem_seed);
+    fill_pattern(x86h_host_window + STACK_LO, STACK_SIZE, c->mem_seed ^ 1);
     memcpy(code, c->code, c->len);
     /* jmp *0(%rip) to the exit */
     memcpy(code + c->len, "\xff\x25\x00\x00\x00\x00", 6);
@@ -1152,16 +1019,16 @@ static void run_native(const Case *c, Result *r)
     __builtin___clear_cache((char *)code, (char *)code + c->len + 14);
     r->st = c->in;
     x86diff_run_native(&r->st, code);
-    memcpy(r->data, native_win + DATA_OFF, DATA_SIZE);
-    memcpy(r->stack, native_win + STACK_LO, STACK_SIZE);
+    memcpy(r->data, x86h_host_window + DATA_OFF, DATA_SIZE);
+    memcpy(r->stack, x86h_host_window + STACK_LO, STACK_SIZE);
     r->excp = -1;
 }
 #endif
 
 static void run_emu(const Case *c, Result *r)
 {
-    CPUState *cs = &cpu->parent;
-    CPUX86State *env = &cpu->env;
+    CPUState *cs = &x86h_cpu->parent;
+    CPUX86State *env = &x86h_cpu->env;
     uint8_t hlt = 0xf4;
 
     fill_pattern(img_data, DATA_SIZE, c->mem_seed);
@@ -1179,19 +1046,12 @@ static void run_emu(const Case *c, Result *r)
     env->rip = GBASE + CODE_OFF;
     x86_cpu_set_eflags(env, c->in.rflags);
     cs->halted = false;
-    last_excp = -1;
-    wd_cpu = cs;
-    wd_deadline = now_ms() + run_budget_ms;
-    wd_fired = false;
-    /* EXCP_INTERRUPT: an exit request (engine housekeeping): go on */
-    do {
-        r->exec_ret = cpu_exec(cs);
-    } while (r->exec_ret == EXCP_INTERRUPT && !wd_fired);
-    wd_deadline = 0;
+    x86h_last_excp = -1;
+    r->exec_ret = x86h_run_for(run_budget_ms, &run_hung);
 
     memcpy(r->st.regs, env->regs, sizeof(env->regs));
     r->st.rflags = x86_cpu_get_eflags(env);
-    r->excp = last_excp;
+    r->excp = x86h_last_excp;
     bql_lock();
     address_space_read(&address_space_memory, DATA_OFF, r->data, DATA_SIZE);
     address_space_read(&address_space_memory, STACK_LO, r->stack,
@@ -1252,7 +1112,7 @@ static bool compare(const Case *c, const Result *a, const Result *b,
     }
     fprintf(stderr, "\n  flags compared: %03x, memory seed %u, emu exit 0x%x "
             "exception %d rip %" PRIx64 "\n", c->flag_mask, c->mem_seed,
-            b->exec_ret, b->excp, cpu->env.rip);
+            b->exec_ret, b->excp, x86h_cpu->env.rip);
     print_state("input", &c->in);
     print_state("host", &a->st);
     print_state("emu", &b->st);
@@ -1269,53 +1129,16 @@ static bool compare(const Case *c, const Result *a, const Result *b,
 
 static const TCGBackend *cur_backend;
 
-static void engine_up(const TCGBackend *be)
-{
-    Error *err = NULL;
-    CPUState *cs;
-
-    assert_true(tcg_exec_init(be, 32 * MiB, &err));
-    cpu = aligned_alloc(64, ROUND_UP(sizeof(X86CPU), 64));
-    memset(cpu, 0, sizeof(*cpu));
-    cs = &cpu->parent;
-    cs->cc = &x86_test_class;
-    cs->env_ptr = &cpu->env;
-    cs->neg = &cpu->neg;
-    cpu->neg.cpu = cs;
-    cs->as = &address_space_memory;
-    cpu_list_add(cs);
-    cpu_reset(cs);
-    assert_true(tcg_exec_cpu_init(cs, &err));
-    cur_backend = be;
-}
-
-static void engine_down(void)
-{
-    CPUState *cs = &cpu->parent;
-
-    tcg_exec_cpu_cleanup(cs);
-    cpu_list_remove(cs);
-    free(cpu);
-    cpu = NULL;
-    tcg_exec_cleanup();
-}
-
 static int setup_native(void **state)
 {
-    engine_up(&tcg_backend_native);
-    return 0;
+    cur_backend = &tcg_backend_native;
+    return x86h_setup_native(state);
 }
 
 static int setup_interp(void **state)
 {
-    engine_up(&tcg_backend_interp);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    engine_down();
-    return 0;
+    cur_backend = &tcg_backend_interp;
+    return x86h_setup_interp(state);
 }
 
 /* ---- Tests ---- */
@@ -1326,7 +1149,7 @@ static void test_diff(void **state)
 {
 #if HAVE_NATIVE
     int total = 0, bad = 0;
-    int64_t t0 = now_ms();
+    int64_t t0 = x86h_now_ms();
 
     rng_state = 0x1234567887654321ull;
     for (size_t k = 0; k < ARRAY_SIZE(classes); k++) {
@@ -1356,7 +1179,7 @@ static void test_diff(void **state)
     }
 out:
     fprintf(stderr, "x86-diff (%s): %d cases, %d mismatches, %" PRId64
-            " ms\n", cur_backend->name, total, bad, now_ms() - t0);
+            " ms\n", cur_backend->name, total, bad, x86h_now_ms() - t0);
     assert_int_equal(bad, 0);
 #else
     skip();
@@ -1395,12 +1218,12 @@ static void test_exceptions(void **state)
             c.len = 17;
         }
         run_emu(&c, &res_b);
-        if (res_b.excp != t[i].excp || cpu->env.rip != GBASE + CODE_OFF) {
+        if (res_b.excp != t[i].excp || x86h_cpu->env.rip != GBASE + CODE_OFF) {
             fprintf(stderr, "case %zu: exception %d rip %" PRIx64 "\n", i,
-                    res_b.excp, cpu->env.rip);
+                    res_b.excp, x86h_cpu->env.rip);
         }
         assert_int_equal(res_b.excp, t[i].excp);
-        assert_int_equal(cpu->env.rip, GBASE + CODE_OFF);
+        assert_int_equal(x86h_cpu->env.rip, GBASE + CODE_OFF);
         /* registers untouched */
         assert_memory_equal(res_b.st.regs, c.in.regs, sizeof(c.in.regs));
     }
@@ -1457,19 +1280,26 @@ static void test_random_bytes(void **state)
             }
         }
         run_emu(&c, &res_b);
-        hung += wd_fired;
+        hung += run_hung;
     }
     run_budget_ms = 2000;
     fprintf(stderr, "x86-diff random bytes (%s): 3000 runs, %d stopped by "
             "the watchdog\n", cur_backend->name, hung);
 }
 
-#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, x86h_teardown)
 
 int main(void)
 {
-    Error *err = NULL;
-    pthread_t wd;
+    const X86HConfig cfg = {
+        .cc = &x86_test_class,
+        .ram_size = WIN_SIZE,
+        .poll_ms = 5,
+        .code_gen_size = 32 * MiB,
+        .window_base = GBASE,
+        .window_size = WIN_SIZE,
+        .host_window = HAVE_NATIVE,
+    };
     const struct CMUnitTest tests[] = {
         T(test_exceptions, setup_interp),
         T(test_unimp_log, setup_interp),
@@ -1482,23 +1312,8 @@ int main(void)
 #endif
     };
 
-#if HAVE_NATIVE
-    native_win = mmap((void *)(uintptr_t)GBASE, WIN_SIZE,
-                      PROT_READ | PROT_WRITE | PROT_EXEC,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                      -1, 0);
-    if (native_win != (void *)(uintptr_t)GBASE) {
-        fprintf(stderr, "cannot map the test window at 0x%llx\n", GBASE);
+    if (!x86h_init(&cfg)) {
         return 1;
     }
-#endif
-    memory_system_init();
-    if (!memory_region_init_ram(&ram, NULL, "ram", WIN_SIZE, &err)) {
-        fprintf(stderr, "%s\n", error_get_pretty(err));
-        return 1;
-    }
-    memory_region_add_subregion(get_system_memory(), 0, &ram);
-    pthread_create(&wd, NULL, watchdog, NULL);
-    pthread_detach(wd);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,10 +35,10 @@
 #include "target/i386/tcg/translate.h"
 #include "target/i386/tcg/fpu_soft.h"
 #include "support/x86-harness.h"
+#include "support/test-rng.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
-#include <sys/mman.h>
 
 #if defined(__x86_64__)
 #define HAVE_NATIVE 1
@@ -78,26 +78,6 @@ typedef struct FResult {
     uint64_t ax, flags;
     int excp;
 } FResult;
-
-/* ---- Random numbers (fixed seed) ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rndn(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
 
 /* ---- Operand values ---- */
 
@@ -640,28 +620,10 @@ static void run_native(const FCase *c, FResult *r)
 }
 #endif
 
-static int last_excp;
 
-static void xf_do_interrupt(CPUState *cs)
-{
-    last_excp = cs->exception_index;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_fpu_class = {
-    .name = "x86-fpu-test",
-    .nb_mmu_modes = 2,
-    .page_bits = 12,
-    .reset = x86h_reset,
-    .has_work = x86h_no_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = x86_tcg_tlb_fill,
-    .mmu_index = x86_tcg_mmu_index,
-    .do_interrupt = xf_do_interrupt,
-};
+static const CPUClass x86_fpu_class =
+    X86H_CPU_CLASS("x86-fpu-test", 2, x86h_reset, x86_tcg_tlb_fill,
+                   x86_tcg_mmu_index, x86h_halt_on_interrupt);
 
 /* 64-bit mode at CPL 0, paging through the tables written by main() */
 static CPUX86State *setup_long(uint64_t cr0_extra)
@@ -703,9 +665,9 @@ static void run_emu(const FCase *c, FResult *r, uint64_t cr0_extra)
     x86h_wr(RAM_WIN, code, n);
     x86h_wr(RAM_WIN + DATA_OFF, c->data, DATA_CMP);
     x86h_wr(RAM_WIN + DATA_OFF + IMG_IN, c->img, sizeof(c->img));
-    last_excp = -1;
+    x86h_last_excp = -1;
     x86h_run();
-    r->excp = last_excp;
+    r->excp = x86h_last_excp;
     bql_lock();
     address_space_read(&address_space_memory, RAM_WIN + DATA_OFF, r->data,
                        DATA_CMP);
@@ -1005,12 +967,12 @@ static void test_exceptions(void **state)
         x86h_wr(RAM_WIN + DATA_OFF, data, sizeof(data));
         env->regs[R_EBX] = WIN + DATA_OFF;
         env->fpuc = t[i].cw;
-        last_excp = -1;
+        x86h_last_excp = -1;
         x86h_run();
-        if (last_excp != t[i].excp) {
-            fprintf(stderr, "exception case %zu: got %d\n", i, last_excp);
+        if (x86h_last_excp != t[i].excp) {
+            fprintf(stderr, "exception case %zu: got %d\n", i, x86h_last_excp);
         }
-        assert_int_equal(last_excp, t[i].excp);
+        assert_int_equal(x86h_last_excp, t[i].excp);
         if (t[i].excp >= 0) {
             /* precise: rip at the faulting instruction */
             assert_int_equal(env->rip, WIN + t[i].fault_off);
@@ -1067,9 +1029,9 @@ static void test_fx_roundtrip(void **state)
         x86h_wr(RAM_WIN, code, n);
         x86h_wr32(RAM_WIN + DATA_OFF + 0x400, 0);
         env->regs[R_EBX] = WIN + DATA_OFF;
-        last_excp = -1;
+        x86h_last_excp = -1;
         x86h_run();
-        assert_int_equal(last_excp, -1);
+        assert_int_equal(x86h_last_excp, -1);
         assert_int_equal(env->fpstt, 5);
         assert_int_equal(env->fpuc, 0x27f);
         assert_int_equal(env->fpus & 0x7fff, 0x4123 & ~0x3800);
@@ -1096,9 +1058,9 @@ static void test_pointers(void **state)
     x86h_wr(RAM_WIN, code, sizeof(code));
     env->regs[R_EBX] = WIN + DATA_OFF;
     env->segs[R_DS].selector = 0x2b;
-    last_excp = -1;
+    x86h_last_excp = -1;
     x86h_run();
-    assert_int_equal(last_excp, -1);
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(RAM_WIN + DATA_OFF + 0x40, 4), 0xffff037f);
     assert_int_equal(x86h_rd(RAM_WIN + DATA_OFF + 0x4c, 4), (uint32_t)WIN);
     assert_int_equal(x86h_rd(RAM_WIN + DATA_OFF + 0x50, 4),
@@ -1140,9 +1102,9 @@ static void test_store_fault(void **state)
         env->fptags[7] = 0;
         env->fpregs[7].mant = 1ull << 63;
         env->fpregs[7].exp = 0x3fff;
-        last_excp = -1;
+        x86h_last_excp = -1;
         x86h_run();
-        assert_int_equal(last_excp, EXCP0E_PAGE);
+        assert_int_equal(x86h_last_excp, EXCP0E_PAGE);
         assert_int_equal(env->rip, WIN);
         assert_int_equal(env->fpuc, 0x27f);
         assert_int_equal(env->fpstt, 7);
@@ -1183,9 +1145,9 @@ static void test_realmode_env(void **state)
     memset(env->fptags, 1, sizeof(env->fptags));
     x86h_wr(0x10000, code, sizeof(code));
     x86h_wr32(0x20100, 0x3f800000);         /* 1.0f */
-    last_excp = -1;
+    x86h_last_excp = -1;
     x86h_run();
-    assert_int_equal(last_excp, -1);
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(env->fpregs[7].exp, 0x4000);   /* 2.0 */
     assert_int_equal(x86h_rd(e16, 2), 0x37f);
     assert_int_equal(x86h_rd(e16 + 6, 2), 0x0002);
@@ -1263,7 +1225,7 @@ static void test_random_x87(void **state)
         if (env->fpus & ~env->fpuc & 0x3f) {
             env->fpus |= 0x8080;
         }
-        last_excp = -1;
+        x86h_last_excp = -1;
         x86h_run();
         assert_true(env->fpstt < 8);
     }
@@ -1301,14 +1263,9 @@ int main(void)
     static const uint8_t zero[4096];
 
 #if HAVE_NATIVE
-    native_win = mmap((void *)(uintptr_t)WIN, WIN_SIZE,
-                      PROT_READ | PROT_WRITE | PROT_EXEC,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                      -1, 0);
-    if (native_win != (void *)(uintptr_t)WIN) {
-        fprintf(stderr, "cannot map the test window at 0x%llx: the "
-                "differential test is skipped\n", WIN);
-        native_win = NULL;
+    native_win = x86h_map_host_window(WIN, WIN_SIZE);
+    if (!native_win) {
+        fprintf(stderr, "the differential test is skipped\n");
     }
 #endif
     if (!x86h_init(&cfg)) {

@@ -129,49 +129,10 @@ static const uint8_t guest_code[] = {
 
 /* ---- A test CPU class: identity mapping of RAM at 0 ---- */
 
-static int last_excp;
-
-static bool xm_tlb_fill(CPUState *cs, uint64_t addr, int size,
-                        MMUAccessType access_type, int mmu_idx, bool probe,
-                        uintptr_t retaddr)
-{
-    uint64_t page = addr & ~0xfffull;
-
-    if (page >= RAM_SIZE) {
-        if (probe) {
-            return false;
-        }
-        cpu_loop_exit_exception(cs, EXCP0E_PAGE, retaddr);
-    }
-    tlb_set_page(cs, page, page, PAGE_RWX, mmu_idx, 4096);
-    return true;
-}
-
-static int xm_mmu_index(CPUState *cs, bool ifetch)
-{
-    return 0;
-}
-
-static void xm_do_interrupt(CPUState *cs)
-{
-    last_excp = cs->exception_index;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_modes_class = {
-    .name = "x86-modes-test",
-    .nb_mmu_modes = 1,
-    .page_bits = 12,
-    .reset = x86h_reset,
-    .has_work = x86h_no_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = xm_tlb_fill,
-    .mmu_index = xm_mmu_index,
-    .do_interrupt = xm_do_interrupt,
-};
+/* the window (cfg.window_*): RAM_SIZE from 0 */
+static const CPUClass x86_modes_class =
+    X86H_CPU_CLASS("x86-modes-test", 1, x86h_reset, x86h_window_tlb_fill,
+                   x86h_mmu_index0, x86h_halt_on_interrupt);
 
 /* Flat 32-bit protected mode at CPL 0, EIP = 0x10000 + off */
 static CPUX86State *setup_flat(uint16_t off)
@@ -187,13 +148,6 @@ static CPUX86State *setup_flat(uint16_t off)
     return env;
 }
 
-static void run(void)
-{
-    x86h_cpu->parent.halted = false;
-    last_excp = -1;
-    x86h_run();
-}
-
 #define R(n) (x86h_cpu->env.regs[n])
 #define FLAGS() (x86_cpu_get_eflags(&x86h_cpu->env))
 
@@ -204,8 +158,8 @@ static void test_addr16(void **state)
     x86h_setup_real(OFF_ADDR16);
     x86h_wr16(0x30024, 0xabcd);      /* SS:bp+si */
     x86h_wr16(0x20024, 0x1234);      /* DS:bp+si: must not be read */
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(0x20014, 2), 0x1111);  /* [bx+si] in DS */
     assert_int_equal(x86h_rd(0x30028, 2), 0x2222);  /* [bp+di+2] in SS */
     assert_int_equal(x86h_rd(0x30020, 2), 0x3333);  /* [bp+0] in SS */
@@ -220,8 +174,8 @@ static void test_addr16(void **state)
 static void test_prefixes(void **state)
 {
     x86h_setup_real(OFF_PREFIX);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EAX), 0x12345678);
     assert_int_equal(R(R_ECX), 0x5678);
     assert_int_equal(R(R_EDX), 0x1234);
@@ -235,8 +189,8 @@ static void test_call_pusha(void **state)
 {
     x86h_setup_real(OFF_CALLS);
     x86h_cpu->env.regs[R_EBP] = 0x4321;
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EAX), 1);
     assert_int_equal(R(R_EDX), 7);
     assert_int_equal(R(R_EBP), 0x4321);
@@ -249,8 +203,8 @@ static void test_call_pusha(void **state)
 static void test_far(void **state)
 {
     x86h_setup_real(OFF_FARJMP);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EAX), 0x0ff0);
     assert_int_equal(R(R_EBX), 0x77);
     assert_int_equal(x86h_cpu->env.segs[R_CS].selector, 0x0ff0);
@@ -266,8 +220,8 @@ static void test_int_iret(void **state)
     x86h_setup_real(OFF_INTT);
     x86h_wr16(0x10 * 4, OFF_HANDLER);
     x86h_wr16(0x10 * 4 + 2, CODE_SEG);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EBX), 0xbeef);
     assert_int_equal(R(R_EDX) & 0x200, 0);     /* IF cleared by int */
     assert_int_equal(R(R_ECX), 0x1234);
@@ -282,8 +236,8 @@ static void test_int_iret(void **state)
 static void test_bcd(void **state)
 {
     x86h_setup_real(OFF_BCD);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EBX), 0x14);          /* 0x79 + 0x35 = 114 */
     assert_int_equal(R(R_ECX) & 0xd5, CC_C | CC_P | CC_A);
     assert_int_equal(R(R_EDX), 0x88);          /* 0x35 - 0x47 = -12 */
@@ -295,8 +249,8 @@ static void test_bcd(void **state)
     assert_int_equal(FLAGS() & (CC_S | CC_Z | CC_P), 0);
 
     x86h_setup_real(OFF_AAM0);
-    run();
-    assert_int_equal(last_excp, EXCP00_DIVZ);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP00_DIVZ);
     assert_int_equal(x86h_cpu->env.rip, OFF_AAM0);
 }
 
@@ -307,8 +261,8 @@ static void test_string16(void **state)
     x86h_wr16(0x2fffe, 0x1357);
     x86h_wr16(0x20000, 0x2468);
     x86h_wr(0x40035, "\x42", 1);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(0x40020, 4), 0x44434241);
     assert_int_equal(x86h_rd(0x40024, 1), 'E');
     assert_int_equal(x86h_rd(0x40100, 2), 0x1357);  /* si wrapped 0xfffe -> 0 */
@@ -322,8 +276,8 @@ static void test_string16(void **state)
 static void test_loop_incdec(void **state)
 {
     x86h_setup_real(OFF_LP);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EBX), 5);
     assert_int_equal(R(R_ECX), 0);
     assert_int_equal(R(R_EDX), 0);             /* jcxz taken */
@@ -336,8 +290,8 @@ static void test_segs(void **state)
 {
     CPUX86State *env = x86h_setup_real(OFF_SEGS);
 
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(env->segs[R_DS].base, 0x23450);
     assert_int_equal(env->segs[R_ES].selector, CODE_SEG);
     assert_int_equal(env->segs[R_ES].base, CODE_LIN);
@@ -375,8 +329,8 @@ static void test_load_far_ptr(void **state)
         }
     }
     R(R_ESI) = 0xaaaa0000;
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_ESP) & 0xffff, 0xfff0);
     assert_int_equal(env->segs[R_SS].selector, 0x3500);
     assert_int_equal(env->segs[R_SS].base, 0x35000);
@@ -419,8 +373,8 @@ static void test_inout(void **state)
     x86h_setup_real(OFF_IO);
     memset(io_val, 0, sizeof(io_val));
     memset(io_size, 0, sizeof(io_size));
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(io_val[0], 0x12);
     assert_int_equal(io_size[0], 1);
     assert_int_equal(io_val[4], 0x3456);
@@ -437,8 +391,8 @@ static void test_inout(void **state)
 static void test_flat32(void **state)
 {
     setup_flat(OFF_FLAT);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EBX), 0x10002000);   /* the pop bx, then mov */
     assert_int_equal(R(R_ECX), 0);
     assert_int_equal(R(R_EDX), 0xcafebabe);    /* 67: [bx] */
@@ -458,15 +412,15 @@ static void test_flat32(void **state)
 static void test_flat32_unimp(void **state)
 {
     setup_flat(OFF_FLAT_INT);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(x86h_cpu->env.error_code, 0x10 * 8 + 2);
     assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_FLAT_INT);
 
     /* a null selector (ax = 0) loads into DS without a descriptor */
     setup_flat(OFF_FLAT_MOVSEG);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_cpu->env.segs[R_DS].selector, 0);
     assert_int_equal(x86h_cpu->env.segs[R_DS].flags, 0);
     assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_FLAT_MOVSEG + 3);
@@ -484,6 +438,7 @@ int main(void)
         .code_size = sizeof(guest_code),
         .code_lin = CODE_LIN,
         .poll_ms = 5,
+        .window_size = RAM_SIZE,
     };
     const struct CMUnitTest tests[] = {
         BOTH(test_addr16),

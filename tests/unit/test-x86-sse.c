@@ -20,10 +20,11 @@
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
 #include "support/x86-harness.h"
+#include "support/x86-native.h"
+#include "support/test-rng.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
-#include <sys/mman.h>
 #include <signal.h>
 #include <ucontext.h>
 
@@ -68,12 +69,8 @@ typedef struct Case {
 /* ---- The host side ---- */
 
 #if HAVE_NATIVE
-static uint8_t *native_win;
-void x86sse_run_native(SSEState *st, void *code);
-void x86sse_native_exit(void);
-uint64_t x86sse_saved_rsp, x86sse_test_rsp, x86sse_st, x86sse_target;
+X86N_DEFINE_VARS(x86sse, SSEState);
 uint32_t x86sse_host_mxcsr;
-uint8_t x86sse_stack[4096] __attribute__((aligned(16)));
 
 #define XMM_LD(i) "  movdqu " #i "*16+208(%rdi), %xmm" #i "\n"
 #define XMM_ST(i) "  movdqu %xmm" #i ", " #i "*16+208(%rax)\n"
@@ -87,43 +84,15 @@ uint8_t x86sse_stack[4096] __attribute__((aligned(16)));
  */
 __asm__(
     ".pushsection .text\n"
-    ".globl x86sse_run_native\n"
-    "x86sse_run_native:\n"
-    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "  mov %rsp, x86sse_saved_rsp(%rip)\n"
-    "  mov %rdi, x86sse_st(%rip)\n"
-    "  mov %rsi, x86sse_target(%rip)\n"
+    X86N_ENTRY(x86sse)
     "  stmxcsr x86sse_host_mxcsr(%rip)\n"
     "  ldmxcsr 136(%rdi)\n"
     MM_LD(0) MM_LD(1) MM_LD(2) MM_LD(3) MM_LD(4) MM_LD(5) MM_LD(6) MM_LD(7)
     XMM_LD(0) XMM_LD(1) XMM_LD(2) XMM_LD(3) XMM_LD(4) XMM_LD(5) XMM_LD(6)
     XMM_LD(7) XMM_LD(8) XMM_LD(9) XMM_LD(10) XMM_LD(11) XMM_LD(12)
     XMM_LD(13) XMM_LD(14) XMM_LD(15)
-    "  pushq 128(%rdi)\n"
-    "  popfq\n"
-    "  mov 32(%rdi), %rsp\n"
-    "  mov 0(%rdi), %rax\n mov 8(%rdi), %rcx\n mov 16(%rdi), %rdx\n"
-    "  mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
-    "  mov 64(%rdi), %r8\n mov 72(%rdi), %r9\n mov 80(%rdi), %r10\n"
-    "  mov 88(%rdi), %r11\n mov 96(%rdi), %r12\n mov 104(%rdi), %r13\n"
-    "  mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n"
-    "  mov 56(%rdi), %rdi\n"
-    "  jmp *x86sse_target(%rip)\n"
-    ".globl x86sse_native_exit\n"
-    "x86sse_native_exit:\n"
-    "  mov %rsp, x86sse_test_rsp(%rip)\n"
-    "  lea x86sse_stack+4096(%rip), %rsp\n"
-    "  pushfq\n"
-    "  push %rax\n"
-    "  mov x86sse_st(%rip), %rax\n"
-    "  mov %rcx, 8(%rax)\n mov %rdx, 16(%rax)\n mov %rbx, 24(%rax)\n"
-    "  mov %rbp, 40(%rax)\n mov %rsi, 48(%rax)\n mov %rdi, 56(%rax)\n"
-    "  mov %r8, 64(%rax)\n mov %r9, 72(%rax)\n mov %r10, 80(%rax)\n"
-    "  mov %r11, 88(%rax)\n mov %r12, 96(%rax)\n mov %r13, 104(%rax)\n"
-    "  mov %r14, 112(%rax)\n mov %r15, 120(%rax)\n"
-    "  pop %rcx\n mov %rcx, 0(%rax)\n"
-    "  pop %rcx\n mov %rcx, 128(%rax)\n"
-    "  mov x86sse_test_rsp(%rip), %rcx\n mov %rcx, 32(%rax)\n"
+    X86N_LOAD_GPRS_AND_JUMP(x86sse)
+    X86N_EXIT_SAVE_GPRS(x86sse)
     "  stmxcsr 136(%rax)\n"
     MM_ST(0) MM_ST(1) MM_ST(2) MM_ST(3) MM_ST(4) MM_ST(5) MM_ST(6) MM_ST(7)
     XMM_ST(0) XMM_ST(1) XMM_ST(2) XMM_ST(3) XMM_ST(4) XMM_ST(5) XMM_ST(6)
@@ -131,96 +100,23 @@ __asm__(
     XMM_ST(13) XMM_ST(14) XMM_ST(15)
     "  emms\n"
     "  ldmxcsr x86sse_host_mxcsr(%rip)\n"
-    "  cld\n"
-    "  mov x86sse_saved_rsp(%rip), %rsp\n"
-    "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-    "  ret\n"
+    X86N_RETURN(x86sse)
     ".popsection\n");
 #endif
 
 /* ---- The guest side: a 64-bit test CPU with SSE enabled ---- */
 
-static int last_excp;
 static uint64_t test_cr0 = CR0_PE_MASK | CR0_PG_MASK | CR0_MP_MASK |
                            CR0_NE_MASK;
 static uint64_t test_cr4 = CR4_OSFXSR_MASK | CR4_OSXMMEXCPT_MASK;
 
-static void xs_reset(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
+/* linear GBASE.. maps to RAM from 0 (cfg.window_*) */
+static const CPUClass x86_sse_test_class =
+    X86H_CPU_CLASS("x86_64-ssetest", 1, x86h_reset_long_flat,
+                   x86h_window_tlb_fill, x86h_mmu_index0,
+                   x86h_halt_on_interrupt);
 
-    memset(env, 0, offsetof(CPUX86State, model));
-    env->efer = MSR_EFER_LME | MSR_EFER_LMA;
-    for (int i = 0; i < 6; i++) {
-        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK;
-        env->segs[i].limit = 0xffffffff;
-    }
-    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK |
-                            DESC_R_MASK | DESC_L_MASK;
-    x86_cpu_set_eflags(env, 2);
-}
-
-static bool xs_tlb_fill(CPUState *cs, uint64_t addr, int size,
-                        MMUAccessType access_type, int mmu_idx, bool probe,
-                        uintptr_t retaddr)
-{
-    uint64_t page = addr & ~0xfffull;
-
-    if (page < GBASE || page >= GBASE + WIN_SIZE) {
-        if (probe) {
-            return false;
-        }
-        cpu_loop_exit_exception(cs, EXCP0E_PAGE, retaddr);
-    }
-    tlb_set_page(cs, page, page - GBASE, PAGE_RWX, mmu_idx, 4096);
-    return true;
-}
-
-static int xs_mmu_index(CPUState *cs, bool ifetch)
-{
-    return 0;
-}
-
-static void xs_do_interrupt(CPUState *cs)
-{
-    last_excp = cs->exception_index;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_sse_test_class = {
-    .name = "x86_64-ssetest",
-    .nb_mmu_modes = 1,
-    .page_bits = 12,
-    .reset = xs_reset,
-    .has_work = x86h_no_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = xs_tlb_fill,
-    .mmu_index = xs_mmu_index,
-    .do_interrupt = xs_do_interrupt,
-};
-
-/* ---- Random numbers and operands ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rndn(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
+/* ---- Random operands (rnd: support/test-rng.h) ---- */
 
 static uint32_t edge_f32(void)
 {
@@ -879,10 +775,10 @@ static void native_sigfpe(int sig, siginfo_t *si, void *uc_)
 
 static void run_native(const Case *c, Result *r)
 {
-    uint8_t *code = native_win + CODE_OFF;
+    uint8_t *code = x86h_host_window + CODE_OFF;
     uint64_t exit_addr = (uint64_t)(uintptr_t)x86sse_native_exit;
 
-    fill_pattern(native_win + DATA_OFF, DATA_SIZE, c->mem_seed);
+    fill_pattern(x86h_host_window + DATA_OFF, DATA_SIZE, c->mem_seed);
     memcpy(code, c->code, c->len);
     memcpy(code + c->len, "\xff\x25\x00\x00\x00\x00", 6);
     memcpy(code + c->len + 6, &exit_addr, 8);
@@ -890,7 +786,7 @@ static void run_native(const Case *c, Result *r)
     r->st = c->in;
     native_fault_rip = 0;
     x86sse_run_native(&r->st, code);
-    memcpy(r->data, native_win + DATA_OFF, DATA_SIZE);
+    memcpy(r->data, x86h_host_window + DATA_OFF, DATA_SIZE);
     r->excp = native_fault_rip ? native_fault_excp : -1;
     r->fault_rip = native_fault_rip;
 }
@@ -923,7 +819,7 @@ static void run_emu(const Case *c, Result *r)
     load_env(env, &c->in);
     env->rip = GBASE + CODE_OFF;
     cs->halted = false;
-    last_excp = -1;
+    x86h_last_excp = -1;
     x86h_run();
     memcpy(r->st.regs, env->regs, sizeof(env->regs));
     r->st.rflags = x86_cpu_get_eflags(env);
@@ -932,8 +828,8 @@ static void run_emu(const Case *c, Result *r)
         r->st.mm[i] = env->fpregs[i].mant;
     }
     memcpy(r->st.xmm, env->xmm_regs, sizeof(r->st.xmm));
-    r->excp = last_excp;
-    r->fault_rip = last_excp >= 0 ? env->rip : 0;
+    r->excp = x86h_last_excp;
+    r->fault_rip = x86h_last_excp >= 0 ? env->rip : 0;
     bql_lock();
     address_space_read(&address_space_memory, DATA_OFF, r->data, DATA_SIZE);
     bql_unlock();
@@ -1293,10 +1189,10 @@ static void test_compat_mode(void **state)
         load_env(env, &c.in);
         env->rip = GBASE + CODE_OFF;
         cs->halted = false;
-        last_excp = -1;
+        x86h_last_excp = -1;
         x86h_run();
     }
-    assert_int_equal(last_excp, -1);
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(env->regs[R_EAX], 0x22222222);
     assert_int_equal(env->xmm_regs[1].l[1], 0);
     assert_int_equal(env->xmm_regs[1].l[2], 0xfffffffe);
@@ -1391,6 +1287,9 @@ int main(void)
         .cc = &x86_sse_test_class,
         .ram_size = WIN_SIZE,
         .poll_ms = 5,
+        .window_base = GBASE,
+        .window_size = WIN_SIZE,
+        .host_window = HAVE_NATIVE,
     };
     const struct CMUnitTest tests[] = {
         T(test_exceptions, setup_interp),
@@ -1407,16 +1306,6 @@ int main(void)
 #endif
     };
 
-#if HAVE_NATIVE
-    native_win = mmap((void *)(uintptr_t)GBASE, WIN_SIZE,
-                      PROT_READ | PROT_WRITE | PROT_EXEC,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                      -1, 0);
-    if (native_win != (void *)(uintptr_t)GBASE) {
-        fprintf(stderr, "cannot map the test window at 0x%llx\n", GBASE);
-        return 1;
-    }
-#endif
     if (!x86h_init(&cfg)) {
         return 1;
     }

@@ -209,37 +209,11 @@ static const uint8_t guest_code[] = {
 
 /* ---- A test CPU class: the translator's own paging and (optionally) IDT delivery ---- */
 
-static bool use_idt;            /* deliver through x86_tcg_do_interrupt */
-static int last_excp;
-static uint32_t last_err;
 
-static void xs_do_interrupt(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
-
-    if (use_idt) {
-        x86_tcg_do_interrupt(cs);
-        return;
-    }
-    last_excp = cs->exception_index;
-    last_err = env->has_error_code ? env->error_code : ~0u;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_sys_class = {
-    .name = "x86-sys-test",
-    .nb_mmu_modes = 2,
-    .page_bits = 12,
-    .reset = x86h_reset,
-    .has_work = x86h_no_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = x86_tcg_tlb_fill,
-    .mmu_index = x86_tcg_mmu_index,
-    .do_interrupt = xs_do_interrupt,
-};
+/* IDT delivery while x86h_use_idt */
+static const CPUClass x86_sys_class =
+    X86H_CPU_CLASS("x86-sys-test", 2, x86h_reset, x86_tcg_tlb_fill,
+                   x86_tcg_mmu_index, x86h_halt_on_interrupt);
 
 /* Flat 32-bit protected mode at CPL cpl, EIP = 0x10000 + off */
 static CPUX86State *setup_flat(uint16_t off, unsigned cpl)
@@ -256,15 +230,6 @@ static CPUX86State *setup_flat(uint16_t off, unsigned cpl)
     return env;
 }
 
-static void run(void)
-{
-    x86h_cpu->parent.halted = false;
-    last_excp = -1;
-    last_err = ~0u;
-    x86h_cpu->env.has_error_code = false;
-    x86h_run();
-}
-
 #define R(n) (x86h_cpu->env.regs[n])
 #define PF_ERR_P 1
 #define PF_ERR_U 4
@@ -277,8 +242,8 @@ static void test_cpuid_tsc_msr(void **state)
     uint64_t t0, t1;
 
     env->model = x86_cpu_model_find("qemu64");
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(0x2000, 4), 0x68747541);   /* "Auth" */
     assert_int_equal(x86h_rd(0x2004, 4), 0x69746e65);   /* "enti" */
     assert_int_equal(x86h_rd(0x2008, 4), 0x444d4163);   /* "cAMD" */
@@ -315,9 +280,8 @@ static void test_cpuid_tsc_msr(void **state)
 static void test_badmsr(void **state)
 {
     setup_flat(OFF_BADMSR, 0);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(x86h_cpu->env.rip, CODE_LIN + OFF_BADMSR + 5);
 }
 
@@ -339,8 +303,8 @@ static void test_desc_cr(void **state)
     CPUX86State *env = setup_flat(OFF_DESC, 0);
 
     write_gdt();
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(env->gdt.base, 0x6000);
     assert_int_equal(env->gdt.limit, 0x27);
     assert_int_equal(env->idt.base, 0x9000);
@@ -377,9 +341,8 @@ static void test_bad_tr(void **state)
     write_gdt();
     env->gdt.base = 0x6000;
     env->gdt.limit = 0x27;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0x18);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0x18);
     assert_int_equal(env->rip, CODE_LIN + OFF_BADTR + 4);
 
     /* the type is checked before presence: still #GP */
@@ -388,8 +351,8 @@ static void test_bad_tr(void **state)
     x86h_wr32(0x6000 + 0x1c, 0x00000200);
     env->gdt.base = 0x6000;
     env->gdt.limit = 0x27;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
 
     /* a TSS that is not present: #NP(sel) */
     env = setup_flat(OFF_BADTR, 0);
@@ -398,25 +361,23 @@ static void test_bad_tr(void **state)
     x86h_wr32(0x6000 + 0x1c, 0x00000900);
     env->gdt.base = 0x6000;
     env->gdt.limit = 0x27;
-    run();
-    assert_int_equal(last_excp, EXCP0B_NOSEG);
-    assert_int_equal(last_err, 0x18);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0B_NOSEG, 0x18);
 }
 
 static void test_privilege(void **state)
 {
     CPUX86State *env = setup_flat(OFF_USER, 3);
 
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(env->rip, CODE_LIN + OFF_USER);
 
     /* mov cr0 with PG but not PE: #GP(0) at the mov */
     env = setup_flat(OFF_CRBAD, 0);
     env->cr[0] = CR0_ET_MASK;       /* real mode, 32-bit code: PG w/o PE */
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, CODE_LIN + OFF_CRBAD + 5);
 }
 
@@ -454,8 +415,8 @@ static void test_string_io(void **state)
     io_next = 0;
     io_nlog = 0;
     x86h_wr(0x20200, "wxyz", 4);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(0x40100, 4), 0x13121110);
     assert_int_equal(x86h_rd(0x40104, 1), 0x14);
     assert_int_equal(io_nlog, 4);
@@ -470,8 +431,8 @@ static void test_string_io(void **state)
 static void test_hlt(void **state)
 {
     x86h_setup_real(OFF_HALT);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(x86h_cpu->env.rip, OFF_HALT + 1);
     assert_int_equal(R(R_EAX), 0);
@@ -512,8 +473,8 @@ static void test_pm_entry(void **state)
     write_pm_gdt(NULL);
     x86h_wr32(0x20000, 0x6000003f);      /* the lgdt operand at DS:0 */
     x86h_wr32(0x20004, 0);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(env->cr[0] & CR0_PE_MASK, CR0_PE_MASK);
     assert_int_equal(env->segs[R_CS].selector, 8);
     assert_true(env->segs[R_CS].flags & DESC_B_MASK);
@@ -536,25 +497,22 @@ static void test_seg_faults(void **state)
     CPUX86State *env = setup_flat(OFF_NP, 0);
 
     write_pm_gdt(env);
-    run();
-    assert_int_equal(last_excp, EXCP0B_NOSEG);
-    assert_int_equal(last_err, 0x20);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0B_NOSEG, 0x20);
     assert_int_equal(env->rip, CODE_LIN + OFF_NP + 5);
 
     env = setup_flat(OFF_GPSEL, 0);
     write_pm_gdt(env);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0x18);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0x18);
     assert_int_equal(env->rip, CODE_LIN + OFF_GPSEL + 5);
 
     /* beyond the GDT limit */
     env = setup_flat(OFF_NP, 0);
     write_pm_gdt(env);
     env->gdt.limit = 0x1f;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0x20);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0x20);
 }
 
 static void test_iret_ring3(void **state)
@@ -563,10 +521,9 @@ static void test_iret_ring3(void **state)
 
     write_pm_gdt(env);
     env->regs[R_ESP] = 0x80000;
-    run();
+    x86h_run_clean();
     /* ring 3 may load the DPL 3 data segment; the hlt then #GPs */
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(env->hflags & HF_CPL_MASK, 3);
     assert_int_equal(R(R_EBX), 0x2b);
     assert_int_equal(R(R_EDX), 0x33);
@@ -590,11 +547,11 @@ static void test_long_mode(void **state)
     x86h_wr32(0x5000, 0x3003);
     x86h_wr32(0x3000, 0x4003);
     x86h_wr32(0x4000, 0x83);
-    run();
+    x86h_run_clean();
     assert_int_equal(x86h_rd(0x5000, 4), 0x3023);    /* accessed bits */
     assert_int_equal(x86h_rd(0x3000, 4), 0x4023);
     assert_int_equal(x86h_rd(0x4000, 4) & 0x20, 0x20);
-    assert_int_equal(last_excp, -1);
+    assert_int_equal(x86h_last_excp, -1);
     assert_true(env->efer & MSR_EFER_LMA);
     assert_true(env->efer & MSR_EFER_LME);
     assert_true(env->segs[R_CS].flags & DESC_L_MASK);
@@ -603,14 +560,6 @@ static void test_long_mode(void **state)
 }
 
 /* ---- Exceptions and interrupts through the IDT ---- */
-
-/* A 32-bit gate (type 14 interrupt, 15 trap) for vector vec at 0x9000 */
-static void set_gate32(int vec, uint32_t off, unsigned type, unsigned dpl)
-{
-    x86h_wr32(0x9000 + vec * 8, (8u << 16) | (off & 0xffff));
-    x86h_wr32(0x9000 + vec * 8 + 4, (off & 0xffff0000u) | DESC_P_MASK |
-         (dpl << DESC_DPL_SHIFT) | (type << DESC_TYPE_SHIFT));
-}
 
 static CPUX86State *setup_idt(uint16_t off)
 {
@@ -627,7 +576,7 @@ static CPUX86State *setup_idt(uint16_t off)
     env->tr.limit = 0x67;
     env->tr.flags = DESC_P_MASK | (11u << DESC_TYPE_SHIFT);
     env->regs[R_ESP] = 0x80000;
-    use_idt = true;
+    x86h_use_idt = true;
     return env;
 }
 
@@ -636,8 +585,8 @@ static void test_idt_gp(void **state)
 {
     CPUX86State *env = setup_idt(OFF_GPT);
 
-    set_gate32(13, CODE_LIN + OFF_GPH, 14, 0);
-    run();
+    x86h_set_gate32(0x9000, 13, CODE_LIN + OFF_GPH, 14, 0);
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0x18);                  /* error code */
     assert_int_equal(R(R_ECX), CODE_LIN + OFF_GPT + 5); /* faulting eip */
@@ -657,9 +606,9 @@ static void test_idt_ring3(void **state)
 {
     CPUX86State *env = setup_idt(OFF_R3INT);
 
-    set_gate32(0x80, CODE_LIN + OFF_INT80H, 14, 3);
-    set_gate32(13, CODE_LIN + OFF_GPHALT, 15, 0);
-    run();
+    x86h_set_gate32(0x9000, 0x80, CODE_LIN + OFF_INT80H, 14, 3);
+    x86h_set_gate32(0x9000, 13, CODE_LIN + OFF_GPHALT, 15, 0);
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBP), 0x60000 - 20);      /* ring-0 stack, 5 pushes */
     assert_int_equal(R(R_EDX), 0x10);              /* SS from the TSS */
@@ -679,9 +628,9 @@ static void test_idt_gate_dpl(void **state)
 {
     CPUX86State *env = setup_idt(OFF_R3INT);
 
-    set_gate32(0x80, CODE_LIN + OFF_INT80H, 14, 0);
-    set_gate32(13, CODE_LIN + OFF_GPHALT, 15, 0);
-    run();
+    x86h_set_gate32(0x9000, 0x80, CODE_LIN + OFF_INT80H, 14, 0);
+    x86h_set_gate32(0x9000, 13, CODE_LIN + OFF_GPHALT, 15, 0);
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0x80 * 8 + 2);
     assert_int_equal(x86h_rd(0x60000 - 20, 4), CODE_LIN + OFF_R3CODE);
@@ -695,8 +644,8 @@ static void test_real_de(void **state)
 
     env->idt.limit = 0x3ff;
     x86h_wr32(0, (CODE_SEG << 16) | OFF_REALDEH);
-    use_idt = true;
-    run();
+    x86h_use_idt = true;
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 0xdead);
     assert_int_equal(x86h_rd(0x3ffea, 2), OFF_REALDE + 5);  /* the div */
@@ -721,7 +670,7 @@ static void test_idt_long(void **state)
          (14u << DESC_TYPE_SHIFT));
     x86h_wr32(0x9000 + 13 * 16 + 8, 0);
     x86h_wr32(0x9000 + 13 * 16 + 12, 0);
-    run();
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_true(env->efer & MSR_EFER_LMA);
     assert_int_equal(R(R_EBX), 0x18);
@@ -756,8 +705,8 @@ static void test_pf_2level(void **state)
 
     write_pt2();
     x86h_wr32(0x21000 + 0x50 * 4, 0);
-    set_gate32(14, CODE_LIN + OFF_PFH, 14, 0);
-    run();
+    x86h_set_gate32(0x9000, 14, CODE_LIN + OFF_PFH, 14, 0);
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), 2);
     assert_int_equal(R(R_ECX), 0x50010);
@@ -794,8 +743,8 @@ static void test_pf_user(void **state)
     env->segs[R_ES].selector = 0x33;
     env->hflags = 3;
     env->regs[R_ESP] = 0x70000;
-    set_gate32(14, CODE_LIN + OFF_GPHALT, 14, 0);
-    run();
+    x86h_set_gate32(0x9000, 14, CODE_LIN + OFF_GPHALT, 14, 0);
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX), PF_ERR_P | PF_ERR_U);
     assert_int_equal(env->cr[2], 0x6f000);
@@ -812,21 +761,16 @@ static void test_pse(void **state)
     x86h_wr32(0x20000, 0x83);
     x86h_wr32(0x20004, 0x83);
     x86h_wr32(0x10, 0xfeedf00d);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EDX), 0xfeedf00d);
     assert_int_equal(x86h_rd(0x20004, 4), 0xa3);     /* accessed */
 }
 
 /* ---- Engine ---- */
 
-static int teardown(void **state)
-{
-    use_idt = false;
-    return x86h_teardown(state);
-}
-
-#define BOTH(fn) X86H_BOTH_TD(fn, teardown)
+/* x86h_teardown also turns IDT delivery off again */
+#define BOTH(fn) X86H_BOTH(fn)
 
 int main(void)
 {

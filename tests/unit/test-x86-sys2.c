@@ -320,48 +320,13 @@ extern const uint8_t s2_rdpid[], s2_mcg[], s2_mcg_wr[];
 
 /* ---- A test CPU class: the translator's paging, optional IDT delivery ---- */
 
-static bool use_idt;
-static int last_excp;
-static uint32_t last_err;
 
-static void s2_do_interrupt(CPUState *cs)
-{
-    CPUX86State *env = cs->env_ptr;
-
-    if (use_idt) {
-        x86_tcg_do_interrupt(cs);
-        return;
-    }
-    last_excp = cs->exception_index;
-    last_err = env->has_error_code ? env->error_code : ~0u;
-    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
-}
-
-static const CPUClass x86_sys2_class = {
-    .name = "x86-sys2-test",
-    .nb_mmu_modes = 2,
-    .page_bits = 12,
-    .reset = x86h_reset,
-    .has_work = x86h_no_work,
-    .tcg_init = x86_tcg_init,
-    .get_tb_cpu_state = x86_tcg_get_tb_cpu_state,
-    .translate = x86_tcg_translate,
-    .restore_state_to_opc = x86_tcg_restore_state_to_opc,
-    .tlb_fill = x86_tcg_tlb_fill,
-    .mmu_index = x86_tcg_mmu_index,
-    .do_interrupt = s2_do_interrupt,
-};
+/* IDT delivery while x86h_use_idt */
+static const CPUClass x86_sys2_class =
+    X86H_CPU_CLASS("x86-sys2-test", 2, x86h_reset, x86_tcg_tlb_fill,
+                   x86_tcg_mmu_index, x86h_halt_on_interrupt);
 
 #define R(n) (x86h_cpu->env.regs[n])
-
-static void run(void)
-{
-    x86h_cpu->parent.halted = false;
-    last_excp = -1;
-    last_err = ~0u;
-    x86h_cpu->env.has_error_code = false;
-    x86h_run();
-}
 
 /*
  * GDT at 0x6000:
@@ -475,8 +440,8 @@ static void test_syscall64(void **state)
     CPUX86State *env = setup_long(s2_user64, 3);
 
     x86_cpu_set_eflags(env, 0x203);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* the final ring-3 hlt */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);   /* the final ring-3 hlt */
     assert_int_equal(R(R_R13), LIN(s2_user64_ret)); /* rcx: return rip */
     assert_int_equal(R(R_R14) & 0x203, 0x203);      /* r11: rflags */
     assert_int_equal(R(R_EBX), 0x08);
@@ -494,8 +459,8 @@ static void test_sysret32(void **state)
 {
     CPUX86State *env = setup_long(s2_k64_to32, 0);
 
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(R(R_ESI), 0x1b);
     assert_int_equal(R(R_EDI), 0x23);
     assert_false(env->segs[R_CS].flags & DESC_L_MASK);
@@ -510,31 +475,30 @@ static void test_syscall_faults(void **state)
 
     /* EFER.SCE clear: #UD */
     env->efer &= ~(uint64_t)MSR_EFER_SCE;
-    run();
-    assert_int_equal(last_excp, EXCP06_ILLOP);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP06_ILLOP);
     assert_int_equal(env->rip, LIN(s2_user64) + 7);
 
     /* sysretq to a non-canonical rcx: #GP(0) at CPL 0 */
     env = setup_long(s2_k64_badrcx, 0);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(env->hflags & HF_CPL_MASK, 0);
     assert_int_equal(env->rip, LIN(s2_k64_badrcx) + 10);
 
     /* sysret at CPL 3: #GP(0); swapgs at CPL 3: #GP(0) */
     env = setup_long(s2_k64_badrcx + 10, 3);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     env = setup_long(s2_swapgs, 3);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_swapgs));
 
     /* swapgs outside 64-bit mode: #UD */
     env = setup_pm(s2_swapgs, 0);
-    run();
-    assert_int_equal(last_excp, EXCP06_ILLOP);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP06_ILLOP);
 }
 
 static void test_swapgs(void **state)
@@ -545,8 +509,8 @@ static void test_swapgs(void **state)
     env->kernelgsbase = 0x2000;
     x86h_wr32(0x2100, 0xcafe);
     x86h_wr32(0x1100, 0xbad);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EAX), 0xcafe);
     assert_int_equal(env->segs[R_GS].base, 0x2000);
     assert_int_equal(env->kernelgsbase, 0x1000);
@@ -558,8 +522,8 @@ static void test_rdpid(void **state)
 
     env->tsc_aux = 0x1234;
     R(R_EAX) = ~0ull;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
     assert_int_equal(R(R_EAX), 0x1234);
 }
 
@@ -572,8 +536,8 @@ static void test_sysenter32(void **state)
     env->sysenter_cs = 0x08;
     env->sysenter_esp = 0x60000;
     env->sysenter_eip = LIN(s2_sysenter_eip);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(R(R_EBX), 0x08);
     assert_int_equal(R(R_EDI), 0x10);
     assert_int_equal(R(R_EBP), 0x60000);
@@ -584,8 +548,8 @@ static void test_sysenter32(void **state)
 
     /* SYSENTER_CS = 0: #GP(0) */
     env = setup_pm(s2_user32, 3);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_user32) + 7);
 }
 
@@ -594,8 +558,8 @@ static void test_sysexit64(void **state)
     CPUX86State *env = setup_long(s2_k64_sysexit, 0);
 
     env->sysenter_cs = 0x08;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(R(R_ESI), 0x2b);               /* 08 + 32, RPL 3 */
     assert_int_equal(R(R_EDI), 0x33);               /* 08 + 40, RPL 3 */
     assert_int_equal(R(R_EBP), 0x70000);
@@ -629,8 +593,8 @@ static void test_access_cpl0(void **state)
     AccResult r;
 
     setup_pm(s2_access, 0);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     r = acc(0);                                     /* 08: code DPL 0 */
     assert_true(r.lar_z && r.lsl_z && r.verr_z && !r.verw_z);
     assert_int_equal(r.lar, 0x00c09a00);           /* limit 19:16 masked */
@@ -669,8 +633,8 @@ static void test_access_cpl3(void **state)
 
     /* the call gate (lar only), the exec-only code, the interrupt gate */
     write_call_gate(0x1234, 3, 0);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* the final hlt */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);        /* the final hlt */
     r = acc(0);                                     /* DPL 0 code: hidden */
     assert_true(!r.lar_z && !r.lsl_z && !r.verr_z && !r.verw_z);
     assert_int_equal(r.lar, 0xdeadbeef);
@@ -695,8 +659,8 @@ static void test_access_types(void **state)
     x86h_wr32(0x6034, x86h_rd(0x604c, 4));
     x86h_wr32(0x6038, 0x00080000);                  /* 38: interrupt gate */
     x86h_wr32(0x603c, 0x0000ee00);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     r = acc(1);                                     /* exec-only code */
     assert_true(r.lar_z && !r.verr_z && !r.verw_z);
     r = acc(2);                                     /* read-only data */
@@ -752,9 +716,8 @@ static void test_io_bitmap(void **state)
     CPUX86State *env = setup_pm(s2_io, 3);
 
     write_iomap(env);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(env->rip, LIN(s2_io_deny));
     assert_int_equal(R(R_EBX) & 0xff, 0x40);
     assert_int_equal(R(R_ECX) & 0xffff, 0x4544);
@@ -764,15 +727,15 @@ static void test_io_bitmap(void **state)
     env = setup_pm(s2_io, 3);
     write_iomap(env);
     x86_cpu_set_eflags(env, 0x3202);
-    run();
+    x86h_run_clean();
     assert_int_equal(R(R_ESI), 0x99);
     assert_int_equal(env->rip, LIN(s2_io_deny) + 7);
 
     /* a TSS limit that leaves out the bitmap: every port is denied */
     env = setup_pm(s2_io, 3);
     x86h_wr32(0x8064, 0x00680000);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_io) + 4);
 }
 
@@ -781,33 +744,26 @@ static void test_iopl(void **state)
     CPUX86State *env = setup_pm(s2_popf, 3);
 
     /* popf at CPL 3, IOPL 0: IOPL and IF unchanged; cli: #GP(0) */
-    run();
+    x86h_run_clean();
     assert_int_equal(R(R_EBX) & 0x3200, 0x200);
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_cli));
 
     /* IOPL 3: popf may clear IF (not IOPL), cli works */
     env = setup_pm(s2_popf, 3);
     x86_cpu_set_eflags(env, 0x3202);
-    run();
+    x86h_run_clean();
     assert_int_equal(R(R_EBX) & 0x3200, 0x3000);
     assert_int_equal(R(R_ECX), 0x77);
 
     /* CPL 0: popf sets IOPL */
     env = setup_pm(s2_popf, 0);
-    run();
+    x86h_run_clean();
     assert_int_equal(R(R_EBX) & 0x3200, 0x3000);
-    assert_int_equal(last_excp, -1);
+    assert_int_equal(x86h_last_excp, -1);
 }
 
 /* ---- virtual-8086 mode ---- */
-
-static void set_gate(int vec, uint64_t off, unsigned type, unsigned dpl)
-{
-    x86h_wr32(0x9000 + vec * 8, (8u << 16) | (off & 0xffff));
-    x86h_wr32(0x9000 + vec * 8 + 4, (off & 0xffff0000u) | DESC_P_MASK |
-              (dpl << DESC_DPL_SHIFT) | (type << DESC_TYPE_SHIFT));
-}
 
 static CPUX86State *setup_vm86(uint32_t eflags)
 {
@@ -815,11 +771,11 @@ static CPUX86State *setup_vm86(uint32_t eflags)
 
     env->idt.base = 0x9000;
     env->idt.limit = 0x7ff;
-    set_gate(0x30, LIN(s2_int30), 14, 3);
-    set_gate(13, LIN(s2_gp_halt), 14, 0);
+    x86h_set_gate32(0x9000, 0x30, LIN(s2_int30), 14, 3);
+    x86h_set_gate32(0x9000, 13, LIN(s2_gp_halt), 14, 0);
     x86h_wr32(0x500, eflags);
     env->regs[R_ESP] = 0x68000;
-    use_idt = true;
+    x86h_use_idt = true;
     return env;
 }
 
@@ -828,7 +784,7 @@ static void test_vm86(void **state)
     CPUX86State *env = setup_vm86(0x23202);          /* VM, IOPL 3, IF */
     uint32_t vm86_ip = s2_vm86 - s2_code;
 
-    run();
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(R(R_EBX) & 0xffff, 0x2000);    /* ds as iret set it */
     assert_int_equal(R(R_ECX), s2_vm86_hlt - s2_code);  /* #GP at the hlt */
@@ -855,7 +811,7 @@ static void test_vm86_iopl0(void **state)
 {
     CPUX86State *env = setup_vm86(0x20202);          /* VM, IOPL 0 */
 
-    run();
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     /* int n at IOPL 0: #GP(0) with the int's ip as the return address */
     assert_int_equal(R(R_EAX), 0);
@@ -871,8 +827,8 @@ static void test_call_gate(void **state)
     CPUX86State *env = setup_pm(s2_gate_user, 3);
 
     write_call_gate(LIN(s2_gate_kernel), 3, 2);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
     assert_int_equal(R(R_ESI), 0x60000 - 24);
     assert_int_equal(R(R_EDI), 0x10);
     assert_int_equal(R(R_EBX), 0x22);               /* copied parameters */
@@ -887,16 +843,15 @@ static void test_call_gate(void **state)
     /* a gate of DPL 0 from ring 3: #GP(0x48) */
     env = setup_pm(s2_gate_user, 3);
     write_call_gate(LIN(s2_gate_kernel), 0, 2);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0x48);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0x48);
     assert_int_equal(env->rip, LIN(s2_gate_user) + 4);
 
     /* jmp through a gate at CPL 0: no stack change */
     env = setup_pm(s2_gate_jmp, 0);
     write_call_gate(LIN(s2_gate_kernel), 0, 0);
     x86h_wr32(0x70008, 0x1234);
-    run();
+    x86h_run_clean();
     assert_int_equal(R(R_ESI), 0x70000);
     assert_int_equal(R(R_EBX), 0x1234);
     assert_int_equal(env->hflags & HF_CPL_MASK, 0);
@@ -924,8 +879,8 @@ static void test_task_call_iret(void **state)
     CPUX86State *env = setup_pm(s2_task_a, 0);
 
     write_tss_b();
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(x86h_rd(0x2000, 4), 0xbbbb);   /* task B ran */
     assert_int_equal(x86h_rd(0x2004, 4) & 0x4000, 0x4000);     /* with NT */
     assert_int_equal(x86h_rd(0x2008, 4), 0x58);     /* TR = B */
@@ -947,7 +902,7 @@ static void test_task_gate_jmp(void **state)
     CPUX86State *env = setup_pm(s2_task_jmp, 0);
 
     write_tss_b();
-    run();
+    x86h_run_clean();
     /* jmp: no back link, no NT; B's iret without NT is a plain iret */
     assert_int_equal(x86h_rd(0x2000, 4), 0xbbbb);
     assert_int_equal(x86h_rd(0x2004, 4) & 0x4000, 0);
@@ -963,9 +918,8 @@ static void test_task_gate_jmp(void **state)
     env = setup_pm(s2_task_a, 0);
     write_tss_b();
     x86h_wr32(0x605c, 0x00008b00);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0x58);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0x58);
 }
 
 /* An exception through a task gate in the IDT: #DF to TSS B */
@@ -979,8 +933,8 @@ static void test_task_gate_df(void **state)
     env->idt.limit = 0x7ff;
     x86h_wr32(0x9000 + 8 * 8, 0x00580000);          /* task gate -> 58 */
     x86h_wr32(0x9000 + 8 * 8 + 4, 0x00008500);
-    use_idt = true;
-    run();
+    x86h_use_idt = true;
+    x86h_run_clean();
     assert_true(x86h_cpu->parent.halted);
     assert_int_equal(x86h_rd(0x2010, 4), 0);        /* #DF's error code */
     assert_int_equal(x86h_rd(0x2014, 4), 0x58);
@@ -1003,8 +957,8 @@ static void test_task_vm86(void **state)
     x86h_wr32(0x8100 + 0x4c, 0x1000);               /* cs */
     x86h_wr32(0x8100 + 0x50, 0x3000);               /* ss */
     x86h_wr32(0x8100 + 0x54, 0x2000);               /* ds */
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* hlt in VM86 */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);        /* hlt in VM86 */
     assert_true(env->rflags & 0x20000);
     assert_int_equal(env->hflags & HF_CPL_MASK, 3);
     assert_int_equal(env->segs[R_CS].base, 0x10000);
@@ -1028,8 +982,8 @@ static void test_call_gate64(void **state)
     x86h_wr32(0x8008, 0);                           /* rsp0 = 0x60000 */
     x86h_wr32(0x2000, 0);                           /* m16:32 operand */
     x86h_wr32(0x2004, 0x4b);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);        /* the ring-3 hlt */
     assert_int_equal(R(R_ESI), 0x60000 - 32);
     assert_int_equal(R(R_EDI), 0);                  /* a null SS, RPL 0 */
     assert_int_equal(R(R_EBX), LIN(s2_gate64_ret));
@@ -1047,26 +1001,25 @@ static void test_cr4(void **state)
 {
     CPUX86State *env = setup_pm(s2_cr4, 0);
 
-    run();
-    assert_int_equal(last_excp, EXCP06_ILLOP);      /* mov dr4 with DE */
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP06_ILLOP);      /* mov dr4 with DE */
     assert_int_equal(env->rip, LIN(s2_dr4));
     assert_int_equal(R(R_EBX) & 0x600, 0x600);
     assert_true(env->cr[4] & CR4_DE_MASK);
 
     env = setup_pm(s2_cr4_vme, 0);
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
-    assert_int_equal(last_err, 0);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0D_GPF, 0);
     assert_int_equal(env->rip, LIN(s2_cr4_vme) + 6);
 
     /* CR4.TSD: rdtsc at CPL 3 is #GP(0); without it, allowed */
     env = setup_pm(s2_rdtsc, 3);
     env->cr[4] = CR4_TSD_MASK;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_rdtsc));
     env = setup_pm(s2_rdtsc, 3);
-    run();
+    x86h_run_clean();
     assert_int_equal(env->rip, LIN(s2_rdtsc) + 2);
 }
 
@@ -1079,9 +1032,8 @@ static void test_smep(void **state)
     CPUX86State *env = setup_long(s2_swapgs, 0);
 
     env->cr[4] |= 1u << 20;
-    run();
-    assert_int_equal(last_excp, EXCP0E_PAGE);
-    assert_int_equal(last_err, 0x11);
+    x86h_run_clean();
+    X86H_ASSERT_EXCP(EXCP0E_PAGE, 0x11);
     assert_int_equal(env->cr[2], LIN(s2_swapgs));
 
     /* the same code on a supervisor page runs */
@@ -1091,8 +1043,8 @@ static void test_smep(void **state)
     env->segs[R_GS].base = 0x1000;
     env->kernelgsbase = 0x2000;
     x86h_wr32(0x2100, 0xcafe);
-    run();
-    assert_int_equal(last_excp, -1);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, -1);
     assert_int_equal(R(R_EAX), 0xcafe);
 }
 
@@ -1102,8 +1054,8 @@ static void test_mcg_msrs(void **state)
     CPUX86State *env = setup_pm(s2_mcg, 0);
 
     R(R_EBX) = 0x55;
-    run();
-    assert_int_equal(last_excp, EXCP0D_GPF);
+    x86h_run_clean();
+    assert_int_equal(x86h_last_excp, EXCP0D_GPF);
     assert_int_equal(env->rip, LIN(s2_mcg_wr));
     assert_int_equal(R(R_EBX), 0);
 }
@@ -1211,13 +1163,8 @@ static void test_info_tlb_long(void **state)
 
 /* ---- Engine ---- */
 
-static int teardown(void **state)
-{
-    use_idt = false;
-    return x86h_teardown(state);
-}
-
-#define BOTH(fn) X86H_BOTH_TD(fn, teardown)
+/* x86h_teardown also turns IDT delivery off again */
+#define BOTH(fn) X86H_BOTH(fn)
 
 int main(void)
 {
@@ -1252,11 +1199,11 @@ int main(void)
         BOTH(test_mcg_msrs),
         BOTH(test_smep),
         cmocka_unit_test_setup_teardown(test_info_tlb_2level,
-                                        x86h_setup_native, teardown),
+                                        x86h_setup_native, x86h_teardown),
         cmocka_unit_test_setup_teardown(test_info_tlb_pae,
-                                        x86h_setup_native, teardown),
+                                        x86h_setup_native, x86h_teardown),
         cmocka_unit_test_setup_teardown(test_info_tlb_long,
-                                        x86h_setup_native, teardown),
+                                        x86h_setup_native, x86h_teardown),
     };
 
     cfg.code = s2_code;

@@ -1,4 +1,4 @@
-/* Shared harness for the x86 translator unit tests: RAM, engine, watchdog. */
+/* Harness of the x86 translator unit tests: RAM, engine, watchdog, CPU hooks. */
 #include "emu/osdep.h"
 #include "system/memory.h"
 #include "exec/tb-internal.h"
@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/mman.h>
 #include <time.h>
 
 X86CPU *x86h_cpu;
@@ -55,6 +56,15 @@ bool x86h_init(const X86HConfig *cfg)
     pthread_t wd;
 
     x86h_cfg = *cfg;
+    x86h_window_base = cfg->window_base;
+    x86h_window_size = cfg->window_size;
+    if (cfg->host_window) {
+        x86h_host_window = x86h_map_host_window(cfg->window_base,
+                                                cfg->window_size);
+        if (!x86h_host_window) {
+            return false;
+        }
+    }
     memory_system_init();
     if (!memory_region_init_ram(&x86h_ram, NULL, "ram", cfg->ram_size,
                                 &err)) {
@@ -123,6 +133,90 @@ bool x86h_no_work(CPUState *cs)
     return false;
 }
 
+int x86h_last_excp;
+uint32_t x86h_last_err;
+bool x86h_use_idt;
+
+void x86h_halt_on_interrupt(CPUState *cs)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    if (x86h_use_idt) {
+        x86_tcg_do_interrupt(cs);
+        return;
+    }
+    x86h_last_excp = cs->exception_index;
+    x86h_last_err = env->has_error_code ? env->error_code : ~0u;
+    cpu_interrupt(cs, CPU_INTERRUPT_HALT);
+}
+
+void x86h_run_clean(void)
+{
+    x86h_cpu->parent.halted = false;
+    x86h_last_excp = -1;
+    x86h_last_err = ~0u;
+    x86h_cpu->env.has_error_code = false;
+    x86h_run();
+}
+
+int x86h_mmu_index0(CPUState *cs, bool ifetch)
+{
+    return 0;
+}
+
+void x86h_reset_long_flat(CPUState *cs)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    memset(env, 0, offsetof(CPUX86State, model));
+    env->efer = MSR_EFER_LME | MSR_EFER_LMA;
+    for (int i = 0; i < 6; i++) {
+        env->segs[i].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK;
+        env->segs[i].limit = 0xffffffff;
+    }
+    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK |
+                            DESC_R_MASK | DESC_L_MASK;
+    x86_cpu_set_eflags(env, 2);
+}
+
+uint64_t x86h_window_base, x86h_window_size;
+uint8_t *x86h_host_window;
+
+uint8_t *x86h_map_host_window(uint64_t base, uint64_t size)
+{
+    void *want = (void *)(uintptr_t)base;
+    void *p = mmap(want, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+    if (p != want) {
+        /* an older kernel may place it elsewhere instead of failing */
+        if (p != MAP_FAILED) {
+            munmap(p, size);
+        }
+        fprintf(stderr, "cannot map the test window at 0x%" PRIx64 "\n",
+                base);
+        return NULL;
+    }
+    return p;
+}
+
+bool x86h_window_tlb_fill(CPUState *cs, uint64_t addr, int size,
+                          MMUAccessType access_type, int mmu_idx,
+                          bool probe, uintptr_t retaddr)
+{
+    uint64_t page = addr & ~0xfffull;
+
+    if (page < x86h_window_base ||
+        page - x86h_window_base >= x86h_window_size) {
+        if (probe) {
+            return false;
+        }
+        cpu_loop_exit_exception(cs, EXCP0E_PAGE, retaddr);
+    }
+    tlb_set_page(cs, page, page - x86h_window_base, PAGE_RWX, mmu_idx, 4096);
+    return true;
+}
+
 void x86h_set_seg_real(CPUX86State *env, int seg, uint16_t sel)
 {
     env->segs[seg].selector = sel;
@@ -145,6 +239,14 @@ void x86h_set_flat_segs(CPUX86State *env, unsigned cpl)
     }
 }
 
+void x86h_set_gate32(uint64_t idt, int vec, uint32_t off, unsigned type,
+                     unsigned dpl)
+{
+    x86h_wr32(idt + vec * 8, (8u << 16) | (off & 0xffff));
+    x86h_wr32(idt + vec * 8 + 4, (off & 0xffff0000u) | DESC_P_MASK |
+              (dpl << DESC_DPL_SHIFT) | (type << DESC_TYPE_SHIFT));
+}
+
 CPUX86State *x86h_setup_real(uint16_t ip)
 {
     CPUX86State *env = &x86h_cpu->env;
@@ -162,19 +264,29 @@ CPUX86State *x86h_setup_real(uint16_t ip)
     return env;
 }
 
-int x86h_run(void)
+int x86h_run_for(int64_t budget_ms, bool *timed_out)
 {
     CPUState *cs = &x86h_cpu->parent;
     int ret;
 
     x86h_wd_cpu = cs;
-    x86h_wd_deadline = x86h_now_ms() + 2000;
+    x86h_wd_deadline = x86h_now_ms() + budget_ms;
     x86h_wd_fired = false;
+    /* EXCP_INTERRUPT: an exit request (engine housekeeping): go on */
     do {
         ret = cpu_exec(cs);
     } while (ret == EXCP_INTERRUPT && !x86h_wd_fired);
     x86h_wd_deadline = 0;
-    assert_false(x86h_wd_fired);
+    *timed_out = x86h_wd_fired;
+    return ret;
+}
+
+int x86h_run(void)
+{
+    bool timed_out;
+    int ret = x86h_run_for(2000, &timed_out);
+
+    assert_false(timed_out);
     return ret;
 }
 
@@ -185,7 +297,7 @@ void x86h_engine_up(const TCGBackend *be)
     Error *err = NULL;
     CPUState *cs;
 
-    assert_true(tcg_exec_init(be, 16 * MiB, &err));
+    assert_true(tcg_exec_init(be, x86h_cfg.code_gen_size ?: 16 * MiB, &err));
     x86h_cpu = aligned_alloc(64, ROUND_UP(sizeof(X86CPU), 64));
     memset(x86h_cpu, 0, sizeof(*x86h_cpu));
     cs = &x86h_cpu->parent;
@@ -229,6 +341,7 @@ int x86h_setup_interp(void **state)
 
 int x86h_teardown(void **state)
 {
+    x86h_use_idt = false;
     x86h_engine_down();
     return 0;
 }
