@@ -1310,10 +1310,9 @@ static const FlatRange *single_io_range(FlatView *fv, hwaddr addr,
     return fr;
 }
 
-MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
-                               bool big_endian, uint64_t *val)
+MemTxResult flatview_load(AddressSpace *as, FlatView *fv, hwaddr addr,
+                          unsigned size, bool big_endian, uint64_t *val)
 {
-    FlatView *fv;
     const FlatRange *fr;
     MemTxResult r;
 
@@ -1321,7 +1320,6 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
         *val = UINT64_MAX;
         return MEMTX_ERROR;
     }
-    fv = address_space_get_flatview(as);
     fr = single_io_range(fv, addr, size, false);
     if (fr) {
         uint64_t v;
@@ -1336,14 +1334,22 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
         r = flatview_rw(as, fv, addr, tmp, size, false, false);
         *val = load_bytes(tmp, size, big_endian);
     }
+    return r;
+}
+
+MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
+                               bool big_endian, uint64_t *val)
+{
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult r = flatview_load(as, fv, addr, size, big_endian, val);
+
     flatview_unref(fv);
     return r;
 }
 
-MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
-                                unsigned size, bool big_endian, uint64_t val)
+MemTxResult flatview_store(AddressSpace *as, FlatView *fv, hwaddr addr,
+                           unsigned size, bool big_endian, uint64_t val)
 {
-    FlatView *fv;
     const FlatRange *fr;
     MemTxResult r;
 
@@ -1351,7 +1357,6 @@ MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
         return MEMTX_ERROR;
     }
     val &= size_mask(size);
-    fv = address_space_get_flatview(as);
     fr = single_io_range(fv, addr, size, true);
     if (fr) {
         if (mr_big_endian(fr->mr) != big_endian) {
@@ -1364,6 +1369,15 @@ MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
         store_bytes(tmp, size, big_endian, val);
         r = flatview_rw(as, fv, addr, tmp, size, true, false);
     }
+    return r;
+}
+
+MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
+                                unsigned size, bool big_endian, uint64_t val)
+{
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult r = flatview_store(as, fv, addr, size, big_endian, val);
+
     flatview_unref(fv);
     return r;
 }

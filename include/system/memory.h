@@ -302,6 +302,15 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, unsigned size,
                                bool big_endian, uint64_t *val);
 MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
                                 unsigned size, bool big_endian, uint64_t val);
+/*
+ * The same through a view the caller holds (address_space_get_flatview),
+ * for several accesses in a row such as the levels of a page walk: the
+ * view is taken once, not per access.
+ */
+MemTxResult flatview_load(AddressSpace *as, FlatView *fv, hwaddr addr,
+                          unsigned size, bool big_endian, uint64_t *val);
+MemTxResult flatview_store(AddressSpace *as, FlatView *fv, hwaddr addr,
+                           unsigned size, bool big_endian, uint64_t val);
 /* Little-endian helpers (x86 loads/stores, port I/O) */
 uint8_t  address_space_ldub(AddressSpace *as, hwaddr addr, MemTxResult *res);
 uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr, MemTxResult *r);

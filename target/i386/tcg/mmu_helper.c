@@ -33,16 +33,18 @@ int x86_tcg_mmu_index(CPUState *cs, bool ifetch)
 
 typedef struct Walk {
     AddressSpace *as;
+    FlatView *fv;           /* held by the caller for the whole walk */
     bool wide;              /* 8-byte entries */
     bool user_ok, write_ok, nx;
 } Walk;
 
 static uint64_t pte_read(Walk *w, uint64_t a)
 {
-    MemTxResult r;
+    uint64_t v;
 
-    return w->wide ? address_space_ldq_le(w->as, a, &r)
-                   : address_space_ldl_le(w->as, a, &r);
+    /* whatever an unassigned address reads as, as address_space_ldq_le */
+    flatview_load(w->as, w->fv, a, w->wide ? 8 : 4, false, &v);
+    return v;
 }
 
 /*
@@ -54,11 +56,10 @@ static uint64_t pte_read(Walk *w, uint64_t a)
 static void pte_use(Walk *w, uint64_t a, uint64_t *e, bool leaf, bool write)
 {
     uint64_t set = PG_A | (leaf && write ? PG_D : 0);
-    MemTxResult r;
 
     if ((*e & set) != set) {
         *e |= set;
-        address_space_stl_le(w->as, a, (uint32_t)*e, &r);
+        flatview_store(w->as, w->fv, a, 4, false, (uint32_t)*e);
     }
 }
 
@@ -67,15 +68,15 @@ static void pte_use(Walk *w, uint64_t a, uint64_t *e, bool leaf, bool write)
  * are only written for an access that is allowed: faults leave the
  * tables as they were.
  */
-static bool walk(CPUX86State *env, AddressSpace *as, uint64_t addr,
-                 MMUAccessType type, bool user, uint64_t *pa, int *prot,
-                 uint64_t *size, uint32_t *err)
+static bool walk(CPUX86State *env, AddressSpace *as, FlatView *fv,
+                 uint64_t addr, MMUAccessType type, bool user, uint64_t *pa,
+                 int *prot, uint64_t *size, uint32_t *err)
 {
     bool write = type == MMU_DATA_STORE, fetch = type == MMU_INST_FETCH;
     bool nxe = env->efer & MSR_EFER_NXE;
     bool smep = !user && (env->cr[4] & X86_CR4_SMEP);
     uint64_t rsvd_nx = nxe ? 0 : PG_NX;
-    Walk w = { .as = as, .user_ok = true, .write_ok = true };
+    Walk w = { .as = as, .fv = fv, .user_ok = true, .write_ok = true };
     uint64_t ea[4], e[4], base;
     int levels, n = 0, shift;
 
@@ -180,6 +181,8 @@ bool x86_tcg_tlb_fill(CPUState *cs, uint64_t addr, int size,
     uint64_t pa = 0, psize = 4096;
     uint32_t err;
     int prot = 0;
+    FlatView *fv;
+    bool ok;
 
     if (!(env->cr[0] & CR0_PG_MASK)) {
         /* A20 masking is not modelled in the TLB */
@@ -187,8 +190,11 @@ bool x86_tcg_tlb_fill(CPUState *cs, uint64_t addr, int size,
                      mmu_idx, 4096);
         return true;
     }
-    if (!walk(env, cs->as, addr, access_type, mmu_idx == X86_MMU_IDX_USER,
-              &pa, &prot, &psize, &err)) {
+    fv = address_space_get_flatview(cs->as);
+    ok = walk(env, cs->as, fv, addr, access_type,
+              mmu_idx == X86_MMU_IDX_USER, &pa, &prot, &psize, &err);
+    flatview_unref(fv);
+    if (!ok) {
         if (probe) {
             return false;
         }
