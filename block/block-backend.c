@@ -72,6 +72,13 @@ static struct {
     BlkRequest *queue_head, **queue_tail;
     BlkRequest *done_head, **done_tail;
     int nr_workers, idle_workers;
+    /*
+     * Wake-ups signalled but not yet taken by a worker.  A submitter wakes
+     * at most one worker; a worker that finds more queued work wakes the
+     * next one.  So a burst of requests (a virtqueue kick with 32 of them)
+     * costs the submitting vCPU one futex wake, not one per request.
+     */
+    int pending_wakes;
     EmuBH *completion_bh;
     bool initialised;
 } pool;
@@ -136,11 +143,18 @@ static void *blk_worker_thread(void *arg)
             pool.idle_workers++;
             emu_cond_wait(&pool.work_cond, &pool.lock);
             pool.idle_workers--;
+            if (pool.pending_wakes > 0) {
+                pool.pending_wakes--;
+            }
         }
         BlkRequest *req = pool.queue_head;
         pool.queue_head = req->next;
         if (!pool.queue_head) {
             pool.queue_tail = &pool.queue_head;
+        } else if (pool.idle_workers > pool.pending_wakes) {
+            /* more queued: pass the wake-up on (see pending_wakes) */
+            pool.pending_wakes++;
+            emu_cond_signal(&pool.work_cond);
         }
         emu_mutex_unlock(&pool.lock);
 
@@ -148,11 +162,17 @@ static void *blk_worker_thread(void *arg)
         req->end_ns = now_ns();
 
         emu_mutex_lock(&pool.lock);
+        /*
+         * Only the first completion of a batch schedules the BH: whoever
+         * empties the done list (the BH, or a drain) runs until it finds
+         * it empty, so it also takes what is added meanwhile.
+         */
+        bool first_done = !pool.done_head;
         req->next = NULL;
         *pool.done_tail = req;
         pool.done_tail = &req->next;
         emu_cond_broadcast(&pool.done_cond);
-        if (pool.completion_bh) {
+        if (first_done && pool.completion_bh) {
             bh_schedule(pool.completion_bh);
         }
     }
@@ -273,7 +293,10 @@ static void blk_submit(BlkRequest *req)
     if (queued > pool.idle_workers && pool.nr_workers < POOL_MAX_WORKERS) {
         blk_pool_start_worker();
     }
-    emu_cond_signal(&pool.work_cond);
+    if (pool.idle_workers > 0 && pool.pending_wakes == 0) {
+        pool.pending_wakes++;
+        emu_cond_signal(&pool.work_cond);
+    }
     emu_mutex_unlock(&pool.lock);
 }
 

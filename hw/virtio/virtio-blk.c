@@ -4,6 +4,7 @@
 #include "block/block.h"
 #include "block/block_int.h"
 #include "hw/boards.h"
+#include "emu/main-loop.h"
 #include "hw/virtio/virtio-pci.h"
 
 #define PCI_CLASS_STORAGE_SCSI          0x0100
@@ -60,6 +61,14 @@ typedef struct VirtIOBlock {
     uint32_t max_write_zeroes_sectors;
     /* State */
     unsigned inflight;
+    /*
+     * Finished requests waiting for complete_bh, which puts them all in
+     * the used rings and then notifies once per queue: one interrupt
+     * check (and at most one interrupt) per batch of backend completions
+     * instead of one per request.
+     */
+    struct VirtIOBlockReq *done_head, **done_tail;
+    EmuBH *complete_bh;
     uint64_t capacity_sectors;  /* last size told to the driver */
     bool original_wce;          /* the drive's cache mode, restored on reset */
 } VirtIOBlock;
@@ -72,6 +81,7 @@ typedef struct VirtIOBlockReq {
     unsigned in_len;            /* bytes of in buffers (used.len) */
     struct iovec *data;         /* data buffers without header/status */
     unsigned ndata;
+    struct VirtIOBlockReq *next_done;
 } VirtIOBlockReq;
 
 static VirtIOBlock *to_blk(VirtIODevice *vdev)
@@ -79,16 +89,48 @@ static VirtIOBlock *to_blk(VirtIODevice *vdev)
     return (VirtIOBlock *)vdev;
 }
 
+/* Put every finished request in its used ring, then notify (BQL held) */
+static void virtio_blk_flush_done(VirtIOBlock *s)
+{
+    VirtIODevice *vdev = &s->parent_obj;
+    VirtIOBlockReq *req = s->done_head;
+    VirtQueue *pending = NULL;
+
+    s->done_head = NULL;
+    s->done_tail = &s->done_head;
+    while (req) {
+        VirtIOBlockReq *next = req->next_done;
+
+        /* a run of one queue's requests ends: that queue may need one */
+        if (pending && pending != req->vq) {
+            virtio_notify(vdev, pending);
+        }
+        virtqueue_push(req->vq, &req->elem, req->in_len);
+        pending = req->vq;
+        free(req->data);
+        free(req);
+        req = next;
+    }
+    if (pending) {
+        virtio_notify(vdev, pending);
+    }
+}
+
+static void virtio_blk_complete_bh(void *opaque)
+{
+    virtio_blk_flush_done(opaque);
+}
+
 static void virtio_blk_complete(VirtIOBlockReq *req, uint8_t status)
 {
     VirtIOBlock *s = req->s;
 
     *req->status = status;
-    virtqueue_push(req->vq, &req->elem, req->in_len);
-    virtio_notify(&s->parent_obj, req->vq);
     s->inflight--;
-    free(req->data);
-    free(req);
+    req->next_done = NULL;
+    *s->done_tail = req;
+    s->done_tail = &req->next_done;
+    bh_schedule(s->complete_bh);
 }
 
 static void virtio_blk_rw_done(void *opaque, int ret)
@@ -408,6 +450,7 @@ static void virtio_blk_reset(VirtIODevice *vdev)
     if (s->blk && s->inflight) {
         blk_drain(s->blk);
     }
+    virtio_blk_flush_done(s);
     /* the driver may have changed it (CONFIG_WCE, legacy rule above) */
     if (s->blk) {
         blk_set_enable_write_cache(s->blk, s->original_wce);
@@ -491,6 +534,9 @@ static void virtio_blk_realize(VirtIODevice *vdev, Error **errp)
     }
     blk_set_dev_ops(s->blk, &virtio_blk_dev_ops, s);
     s->original_wce = blk_enable_write_cache(s->blk);
+    s->done_head = NULL;
+    s->done_tail = &s->done_head;
+    s->complete_bh = bh_new(virtio_blk_complete_bh, s);
     virtio_init(vdev, VIRTIO_BLK_CONFIG_SIZE);
     for (unsigned i = 0; i < s->num_queues; i++) {
         virtio_add_queue(vdev, s->queue_size, virtio_blk_handle_output);
@@ -511,6 +557,9 @@ static void virtio_blk_unrealize(VirtIODevice *vdev)
         blk_set_dev_ops(s->blk, NULL, NULL);
         blk_detach_dev(s->blk);
     }
+    virtio_blk_flush_done(s);
+    bh_delete(s->complete_bh);
+    s->complete_bh = NULL;
     virtio_cleanup(vdev);
 }
 

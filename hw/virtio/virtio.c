@@ -508,6 +508,12 @@ static void virtqueue_unmap_sg(VirtQueue *vq, struct iovec *iov,
     }
 }
 
+static __thread struct {
+    struct iovec iov[VIRTQUEUE_MAX_SIZE];
+    hwaddr addrs[VIRTQUEUE_MAX_SIZE];
+    bool is_in[VIRTQUEUE_MAX_SIZE];
+} pop_scratch;
+
 void *virtqueue_pop(VirtQueue *vq, size_t sz)
 {
     VirtIODevice *vdev;
@@ -557,9 +563,14 @@ void *virtqueue_pop(VirtQueue *vq, size_t sz)
         return NULL;
     }
 
-    iov = emu_new(struct iovec, VIRTQUEUE_MAX_SIZE);
-    addrs = emu_new(hwaddr, VIRTQUEUE_MAX_SIZE);
-    is_in = emu_new(bool, VIRTQUEUE_MAX_SIZE);
+    /*
+     * Scratch for the chain walk, per thread (the handler may run in a
+     * vCPU or the main loop): allocating three arrays of 25 KiB per
+     * request cost more than the walk itself.
+     */
+    iov = pop_scratch.iov;
+    addrs = pop_scratch.addrs;
+    is_in = pop_scratch.is_in;
 
     table = vq->desc;
     max = vq->num;
@@ -667,9 +678,6 @@ void *virtqueue_pop(VirtQueue *vq, size_t sz)
         elem->index = head;
         elem->ndescs = 1;
     }
-    free(iov);
-    free(addrs);
-    free(is_in);
 
     vq->last_avail_idx++;
     vq->inuse++;
@@ -684,9 +692,6 @@ fail:
         address_space_unmap(virtio_dma_as(vdev), iov[k].iov_base,
                             iov[k].iov_len, is_in[k], 0);
     }
-    free(iov);
-    free(addrs);
-    free(is_in);
     return NULL;
 }
 

@@ -1,18 +1,30 @@
 #!/usr/bin/env python3
-"""In-guest sequential disk throughput over IDE (called by tests/bench/run.sh).
+"""In-guest disk throughput over IDE and virtio-blk (called by
+tests/bench/run.sh).
 
     disk-bench.py --guest DIR --emu PATH --qemu PATH [--accel tcg ...]
-                  [--runs 3] [--timeout 300] [--out DIR] [--mib 256]
+                  [--runs 3] [--timeout 300] [--out DIR] [--mib 1024]
+                  [--ops1 N] [--ops32 N] [--only ide|virtio]
 
 The test guest (-kernel/-initrd from DIR, as bench.py boots it) gets one
-raw data disk, OUT/disk-bench/data.raw, as `-drive
-file=...,format=raw,if=ide,index=0` on both emulators (same options, same
-accelerator), and runs `dd oflag=direct` of --mib MiB from /dev/zero to
-/dev/sda, then `dd iflag=direct` of it back to /dev/null, in 1 MiB blocks.
-The guest prints a marker before and after each dd; the host times the
-markers as they appear on the console (nothing trusts the guest's clock).
-The host's own throughput on the same file (dd with O_DIRECT, fsync) is
-the reference for "% of host".  Each figure is the median of --runs runs.
+raw data disk, OUT/disk-bench/data.raw, with the same options on both
+emulators and the same accelerator:
+
+- IDE (`-drive file=...,format=raw,if=ide,index=0`): `dd oflag=direct` of
+  --mib MiB from /dev/zero to /dev/sda, then `dd iflag=direct` back, in
+  1 MiB blocks.  Reference: the host's dd with O_DIRECT on the same file.
+- virtio-blk (`-drive file=...,format=raw,if=virtio`, cache default): the
+  guest's /bin/diskbench (tests/guest/diskbench.c) on /dev/vda: sequential
+  1 MiB write and read of --mib MiB (O_DIRECT), random 4 KiB read and
+  write at queue depth 1 (--ops1 operations each, pread/pwrite) and at
+  queue depth 32 (--ops32 each, Linux native AIO).  Reference: the very
+  same binary (DIR/diskbench) on the host, on the same file.
+
+The guest prints a marker line before and after each phase; the host times
+the markers as they appear on the console (nothing trusts the guest's
+clock; the guest's own seconds are kept in the logs).  emu and QEMU runs
+alternate, run by run, so that the load of the machine hits both alike;
+each figure is the median of --runs runs.
 """
 import argparse
 import os
@@ -24,10 +36,20 @@ import subprocess
 import sys
 import time
 
-MARKS = ("DISKBENCH-W0", "DISKBENCH-W1", "DISKBENCH-R0", "DISKBENCH-R1")
+IDE_MARKS = ("DISKBENCH-W0", "DISKBENCH-W1", "DISKBENCH-R0", "DISKBENCH-R1")
+
+# (phase, table label, unit); the unit decides how bytes/ops become a figure
+VIRTIO_PHASES = (
+    ("seqw", "seq write 1M", "MiB/s"),
+    ("seqr", "seq read 1M", "MiB/s"),
+    ("randr1", "rand read 4K QD1", "IOPS"),
+    ("randw1", "rand write 4K QD1", "IOPS"),
+    ("randr32", "rand read 4K QD32", "IOPS"),
+    ("randw32", "rand write 4K QD32", "IOPS"),
+)
 
 
-def guest_script(mib):
+def ide_script(mib):
     # Runs through /init's emu.run="...": no double quotes inside.
     return ("echo DISKBENCH-W0; dd if=/dev/zero of=/dev/sda bs=1M count=%d "
             "oflag=direct conv=fsync 2>/dev/null || echo DISKBENCH-FAIL; "
@@ -37,16 +59,34 @@ def guest_script(mib):
             % (mib, mib))
 
 
-def run_guest(binary, accel, guest, data, mib, timeout, log_path):
+def diskbench_args(mib, ops1, ops32):
+    return ["-s", str(mib), "-n", str(ops1), "-q", str(ops32)]
+
+
+def virtio_script(mib, ops1, ops32):
+    return ("diskbench %s /dev/vda %s" %
+            (" ".join(diskbench_args(mib, ops1, ops32)),
+             " ".join(p[0] for p in VIRTIO_PHASES)))
+
+
+def virtio_marks():
+    marks = []
+    for p in VIRTIO_PHASES:
+        marks += ["DISKBENCH-%s-0" % p[0], "DISKBENCH-%s-1" % p[0]]
+    return marks
+
+
+def run_guest(binary, accel, guest, drive, script, marks, timeout, log_path):
     """One boot; returns {marker: seconds since start} or raises
     RuntimeError with the first line of the failure."""
     cmd = [binary, "-M", "pc", "-accel", accel, "-m", "512", "-nographic",
            "-no-reboot", "-net", "none",
            "-kernel", os.path.join(guest, "vmlinuz"),
            "-initrd", os.path.join(guest, "initrd.gz"),
-           "-append", 'console=ttyS0 panic=-1 quiet emu.run="%s"' %
-           guest_script(mib),
-           "-drive", "file=%s,format=raw,if=ide,index=0" % data]
+           "-append", 'console=ttyS0 panic=-1 quiet emu.run="%s"' % script,
+           "-drive", drive]
+    pats = {m: re.compile(rb"(?:^|\n)" + m.encode() + rb"[ \r\n]")
+            for m in marks}
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, start_new_session=True)
@@ -65,8 +105,8 @@ def run_guest(binary, accel, guest, data, mib, timeout, log_path):
                 break
             out += data_in
             now = time.monotonic() - t0
-            for m in MARKS:
-                if m not in seen and re.search(m.encode() + rb"\r?\n", out):
+            for m in marks:
+                if m not in seen and pats[m].search(out):
                     seen[m] = now
     finally:
         if p.poll() is None:
@@ -77,14 +117,17 @@ def run_guest(binary, accel, guest, data, mib, timeout, log_path):
         p.wait()
         with open(log_path, "wb") as f:
             f.write(out)
-    if b"DISKBENCH-FAIL\r" in out or b"DISKBENCH-FAIL\n" in out:
-        raise RuntimeError("dd failed in the guest (log %s)" % log_path)
-    if len(seen) != len(MARKS):
+    fail = re.search(rb"DISKBENCH-FAIL[^\r\n]*", out)
+    if fail:
+        raise RuntimeError("%s (log %s)" % (fail.group(0).decode(
+            errors="replace")[:120], log_path))
+    if len(seen) != len(marks):
         lines = [ln for ln in out.decode(errors="replace").splitlines()
                  if ln.strip()]
-        raise RuntimeError("no %s marker; last line: %s" %
-                           ([m for m in MARKS if m not in seen][0],
-                            lines[-1][:120] if lines else "no output"))
+        raise RuntimeError("no %s marker; last line: %s (log %s)" %
+                           ([m for m in marks if m not in seen][0],
+                            lines[-1][:120] if lines else "no output",
+                            log_path))
     return seen
 
 
@@ -103,8 +146,34 @@ def host_dd(data, mib):
     return mib / tw, mib / tr
 
 
+def host_diskbench(binary, data, mib, ops1, ops32):
+    """{phase: seconds} of diskbench on the host, on the same file (its own
+    clock: the host's clock is the reference)."""
+    r = subprocess.run([binary] + diskbench_args(mib, ops1, ops32) +
+                       [data] + [p[0] for p in VIRTIO_PHASES],
+                       capture_output=True, text=True)
+    secs = {}
+    for m in re.finditer(r"DISKBENCH-(\w+)-1 .*seconds=([0-9.]+)", r.stdout):
+        secs[m.group(1)] = float(m.group(2))
+    if r.returncode != 0 or len(secs) != len(VIRTIO_PHASES):
+        raise RuntimeError("host diskbench failed: %s" %
+                           (r.stdout + r.stderr).strip().splitlines()[-1:])
+    return secs
+
+
 def med(vals):
     return statistics.median(vals) if vals else None
+
+
+def virtio_figure(unit, mib, ops, seconds):
+    seconds = max(seconds, 1e-6)
+    return mib / seconds if unit == "MiB/s" else ops / seconds
+
+
+def fmt(v, unit):
+    if v is None:
+        return None
+    return "%.0f" % v if unit == "IOPS" or v >= 100 else "%.1f" % v
 
 
 def main():
@@ -116,9 +185,21 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--out", default="build/bench")
-    ap.add_argument("--mib", type=int, default=256)
+    ap.add_argument("--mib", type=int, default=1024)
+    ap.add_argument("--ops1", type=int, default=8192,
+                    help="4 KiB operations per queue-depth-1 phase")
+    ap.add_argument("--ops32", type=int, default=32768,
+                    help="4 KiB operations per queue-depth-32 phase")
+    ap.add_argument("--only", choices=("ide", "virtio"))
     a = ap.parse_args()
     accels = a.accel or ["tcg"]
+    do_ide = a.only in (None, "ide")
+    do_virtio = a.only in (None, "virtio")
+    hostbench = os.path.join(a.guest, "diskbench")
+    if do_virtio and not os.access(hostbench, os.X_OK):
+        print("disk bench: %s missing (tests/guest/build-guest.sh builds it)"
+              % hostbench, file=sys.stderr)
+        return 1
 
     work = os.path.join(a.out, "disk-bench")
     os.makedirs(work, exist_ok=True)
@@ -126,50 +207,106 @@ def main():
     with open(data, "wb") as f:
         f.truncate((a.mib + 16) << 20)
 
-    hw, hr = [], []
-    for _ in range(a.runs):
-        w, r = host_dd(data, a.mib)
-        hw.append(w)
-        hr.append(r)
-    host = {"write": med(hw), "read": med(hr)}
+    # Host references, measured before the guests on the same file.  The
+    # first diskbench run writes the whole area (the file is sparse), so
+    # the measured runs, like the guests', overwrite allocated blocks.
+    host = {}
+    if do_ide:
+        hw, hr = [], []
+        for _ in range(a.runs):
+            w, r = host_dd(data, a.mib)
+            hw.append(w)
+            hr.append(r)
+        host["ide write"], host["ide read"] = med(hw), med(hr)
+    if do_virtio:
+        host_diskbench(hostbench, data, a.mib, a.ops1, a.ops32)
+        per = {p[0]: [] for p in VIRTIO_PHASES}
+        for _ in range(a.runs):
+            secs = host_diskbench(hostbench, data, a.mib, a.ops1, a.ops32)
+            for name, _, unit in VIRTIO_PHASES:
+                ops = a.ops32 if name.endswith("32") else a.ops1
+                per[name].append(virtio_figure(unit, a.mib, ops, secs[name]))
+        for name, _, _ in VIRTIO_PHASES:
+            host[name] = med(per[name])
 
-    rows = []
+    # (label, unit, host key, extractor from one run's markers)
+    series = []
+    if do_ide:
+        series.append(("ide", "file=%s,format=raw,if=ide,index=0" % data,
+                       ide_script(a.mib), list(IDE_MARKS), [
+                           ("IDE seq write %d MiB" % a.mib, "MiB/s",
+                            "ide write", "DISKBENCH-W0", "DISKBENCH-W1",
+                            a.mib),
+                           ("IDE seq read %d MiB" % a.mib, "MiB/s",
+                            "ide read", "DISKBENCH-R0", "DISKBENCH-R1",
+                            a.mib)]))
+    if do_virtio:
+        rows = []
+        for name, label, unit in VIRTIO_PHASES:
+            ops = a.ops32 if name.endswith("32") else a.ops1
+            rows.append(("virtio %s" % label, unit, name,
+                         "DISKBENCH-%s-0" % name, "DISKBENCH-%s-1" % name,
+                         a.mib if unit == "MiB/s" else ops))
+        series.append(("virtio", "file=%s,format=raw,if=virtio" % data,
+                       virtio_script(a.mib, a.ops1, a.ops32), virtio_marks(),
+                       rows))
+
+    table = []
     ok = True
     for accel in accels:
-        res = {}
-        for who, binary in (("emu", a.emu), ("qemu", a.qemu)):
-            ws, rs, err = [], [], None
+        for kind, drive, script, marks, rows in series:
+            vals = {who: [[] for _ in rows] for who in ("emu", "qemu")}
+            err = {"emu": None, "qemu": None}
             for i in range(a.runs):
-                log = os.path.join(work, "%s-%s-%d.log" % (who, accel, i))
-                try:
-                    s = run_guest(binary, accel, a.guest, data, a.mib,
-                                  a.timeout, log)
-                except RuntimeError as e:
-                    err = str(e)
-                    break
-                ws.append(a.mib / max(s["DISKBENCH-W1"] - s["DISKBENCH-W0"],
-                                      1e-6))
-                rs.append(a.mib / max(s["DISKBENCH-R1"] - s["DISKBENCH-R0"],
-                                      1e-6))
-            res[who] = (med(ws), med(rs), err)
-            if who == "qemu" and err:
+                for who, binary in (("emu", a.emu), ("qemu", a.qemu)):
+                    if err[who]:
+                        continue
+                    log = os.path.join(work, "%s-%s-%s-%d.log" %
+                                       (kind, who, accel, i))
+                    try:
+                        s = run_guest(binary, accel, a.guest, drive, script,
+                                      marks, a.timeout, log)
+                    except RuntimeError as e:
+                        err[who] = str(e)
+                        continue
+                    for k, (_, unit, _, m0, m1, amount) in enumerate(rows):
+                        vals[who][k].append(virtio_figure(
+                            unit, amount, amount, s[m1] - s[m0]))
+            if err["qemu"]:
                 ok = False
-        for k, key in ((0, "write"), (1, "read")):
-            e, q = res["emu"][k], res["qemu"][k]
-            rows.append((
-                "IDE seq %s %d MiB (%s)" % (key, a.mib, accel),
-                "%.1f" % e if e else res["emu"][2] or "-",
-                "%.1f" % q if q else res["qemu"][2] or "-",
-                "%.2f" % (e / q) if e and q else "-",
-                "%.0f%%" % (100 * e / host[key]) if e else "-",
-            ))
-    print("disk bench: MiB/s, median of %d runs; host dd O_DIRECT on the "
-          "same file: write %.0f, read %.0f MiB/s" %
-          (a.runs, host["write"], host["read"]))
-    head = ("workload", "emu", "qemu", "emu/qemu", "emu/host")
-    w = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
-    for r in [head] + rows:
-        print("  ".join(r[i].ljust(w[i]) for i in range(5)).rstrip())
+            for k, (label, unit, hkey, _, _, _) in enumerate(rows):
+                e, q = med(vals["emu"][k]), med(vals["qemu"][k])
+                h = host.get(hkey)
+                table.append((
+                    "%s (%s)" % (label, accel), unit,
+                    fmt(e, unit) or "emu: %s" % err["emu"],
+                    fmt(q, unit) or "qemu: %s" % err["qemu"],
+                    fmt(h, unit) or "-",
+                    "%.2f" % (e / q) if e and q else "-",
+                    "%.0f%%" % (100 * e / h) if e and h else "-",
+                    "%.0f%%" % (100 * q / h) if q and h else "-",
+                ))
+    print("disk bench: median of %d runs, timed from the host by console "
+          "markers; host = the same I/O on the same file on the host "
+          "(dd for IDE, build/guest/diskbench for virtio)" % a.runs)
+    head = ("workload", "unit", "emu", "qemu", "host", "emu/qemu",
+            "emu/host", "qemu/host")
+    n = len(head)
+    # error texts become notes under the table, so the columns stay narrow
+    notes = []
+    for k, r in enumerate(table):
+        cells = list(r)
+        for i, c in enumerate(cells):
+            if len(c) >= 40:
+                if c not in notes:
+                    notes.append(c)
+                cells[i] = "failed [%d]" % (notes.index(c) + 1)
+        table[k] = tuple(cells)
+    w = [max(len(r[i]) for r in table + [head]) for i in range(n)]
+    for r in [head] + table:
+        print("  ".join(r[i].ljust(w[i]) for i in range(n)).rstrip())
+    for i, note in enumerate(notes):
+        print("[%d] %s" % (i + 1, note))
     print("logs: %s" % work)
     os.unlink(data)
     return 0 if ok else 1

@@ -4,8 +4,9 @@
 #   OUT/vmlinuz     the kernel of Debian's linux-image-amd64
 #                   (its dependency linux-image-<version>-amd64)
 #   OUT/initrd.gz   a busybox-static initramfs whose /init is tests/guest/init
-#                   and which holds /bin/cpubench
+#                   and which holds /bin/cpubench and /bin/diskbench
 #   OUT/cpubench    tests/guest/cpubench.c, static, for running on the host
+#   OUT/diskbench   tests/guest/diskbench.c, static, for running on the host
 #   OUT/modules/    the kernel's modules the guest loads at boot (Debian
 #                   builds them as modules, not into the kernel): IDE/ATA
 #                   disks and CD-ROMs, virtio PCI, blk, balloon, console, rng;
@@ -15,10 +16,11 @@
 #   tests/guest/build-guest.sh [OUT]        OUT defaults to build/guest
 #
 # Idempotent: when the outputs exist and were built from the current
-# init, cpubench.c and this script, it does nothing.  The kernel and busybox
-# are extracted once and cached in OUT; GUEST_REFRESH=1 fetches them again
-# (e.g. after Debian published a new kernel).  GUEST_KERNEL_PKG=name picks
-# a kernel package other than linux-image-amd64's dependency.
+# init, cpubench.c, diskbench.c and this script, it does nothing.  The
+# kernel and busybox are extracted once and cached in OUT; GUEST_REFRESH=1
+# fetches them again (e.g. after Debian published a new kernel).
+# GUEST_KERNEL_PKG=name picks a kernel package other than
+# linux-image-amd64's dependency.
 #
 # Needs apt-get and dpkg-deb; installs cpio if missing (root or sudo, as
 # scripts/install-deps.sh does) and runs "apt-get update" once if apt does
@@ -38,14 +40,16 @@ fail() {
 mkdir -p "$out" 2>/dev/null || fail "cannot create output directory '$out'"
 out=$(cd "$out" && pwd) || fail "cannot enter '$out'"
 
-for f in init cpubench.c build-guest.sh; do
+for f in init cpubench.c diskbench.c build-guest.sh; do
     [ -r "$srcdir/$f" ] || fail "missing source file $srcdir/$f"
 done
-inputs=$(cat "$srcdir/build-guest.sh" "$srcdir/init" "$srcdir/cpubench.c" |
+inputs=$(cat "$srcdir/build-guest.sh" "$srcdir/init" "$srcdir/cpubench.c" \
+             "$srcdir/diskbench.c" |
          sha256sum | cut -c1-64)
 
 if [ "${GUEST_REFRESH:-0}" != 1 ] &&
    [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && [ -x "$out/cpubench" ] &&
+   [ -x "$out/diskbench" ] &&
    [ -s "$out/modules/load-order" ] &&
    [ -f "$out/stamp" ] && grep -qx "inputs=$inputs" "$out/stamp"; then
     echo "build-guest: up to date: $out ($(sed -n 's/^kernel=//p' "$out/stamp"))"
@@ -222,6 +226,10 @@ gcc -static -O2 -Wall -Wextra -Werror -o "$out/cpubench.tmp" "$srcdir/cpubench.c
     >"$log" 2>&1 ||
     fail "gcc -static cpubench.c failed (libc6-dev installed?): $(last_line "$log")"
 mv "$out/cpubench.tmp" "$out/cpubench"
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/diskbench.tmp" "$srcdir/diskbench.c" \
+    >"$log" 2>&1 ||
+    fail "gcc -static diskbench.c failed (libc6-dev installed?): $(last_line "$log")"
+mv "$out/diskbench.tmp" "$out/diskbench"
 
 # --- initramfs --------------------------------------------------------------
 st=$tmp/root
@@ -230,6 +238,7 @@ mkdir -p "$st/bin" "$st/sbin" "$st/usr/bin" "$st/usr/sbin" "$st/dev" "$st/proc" 
 if ! { cp "$srcdir/init" "$st/init" && chmod 755 "$st/init" &&
         cp "$out/busybox" "$st/bin/busybox" && chmod 755 "$st/bin/busybox" &&
         cp "$out/cpubench" "$st/bin/cpubench" &&
+        cp "$out/diskbench" "$st/bin/diskbench" &&
         ln -s busybox "$st/bin/sh"; }; then
     fail "cannot populate the initramfs tree in $tmp"
 fi
@@ -259,4 +268,4 @@ mv "$out/initrd.gz.tmp" "$out/initrd.gz" || fail "cannot write $out/initrd.gz"
     echo "kernel=$(cat "$out/vmlinuz.pkg")"
     echo "busybox=$(cat "$out/busybox.pkg")"
 } >"$out/stamp"
-echo "build-guest: built $out/vmlinuz, initrd.gz, cpubench ($(cat "$out/vmlinuz.pkg"))"
+echo "build-guest: built $out/vmlinuz, initrd.gz, cpubench, diskbench ($(cat "$out/vmlinuz.pkg"))"
