@@ -22,6 +22,8 @@
 
 /* Largest transfer in one system call */
 #define MAX_IO_CHUNK (1u << 30)
+/* Buffered writes from this size on start their writeback at once */
+#define FILE_EARLY_WRITEBACK_BYTES (512 * 1024)
 
 typedef struct FileState {
     int fd;
@@ -440,6 +442,15 @@ static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     }
     if (ret == 0 && (flags & BDRV_REQ_FUA)) {
         ret = file_flush(bs);
+    } else if (ret == 0 && bytes >= FILE_EARLY_WRITEBACK_BYTES &&
+               !s->use_direct && !s->no_flush) {
+        /*
+         * A large buffered write is streaming data: start its writeback
+         * now (without waiting for it), so that the guest's next flush
+         * finds the pages on their way to the disk instead of writing
+         * them all at once.  Best effort: errors show up at the flush.
+         */
+        sync_file_range(s->fd, offset, bytes, SYNC_FILE_RANGE_WRITE);
     }
     return ret;
 }

@@ -243,6 +243,36 @@ static uint32_t ide_get_nsector(IDEState *s)
 
 /* ---- Asynchronous requests ---- */
 
+static void ide_wb_done(void *opaque, int ret);
+static bool ide_dma_still_running(IDEState *s);
+static void ide_dma_step(IDEState *s);
+
+/*
+ * Send the request the retry_* fields describe (a flush, or a transfer
+ * over s->sg when sg_niov is set, else over io_buffer).  While the write
+ * cache still writes a command's data, the request waits for it (so that
+ * a read or a flush sees that data): ide_wb_done() sends it.
+ */
+static void ide_send_request(IDEState *s)
+{
+    struct iovec *iov = s->sg_niov ? s->sg : &s->iov;
+    int niov = s->sg_niov ? s->sg_niov : 1;
+
+    s->aio_pending = true;
+    if (s->wb_busy) {
+        s->wb_waiting = true;
+        return;
+    }
+    if (s->retry_flush) {
+        blk_aio_flush(s->blk, s->retry_cb, s);
+    } else if (s->retry_write) {
+        blk_aio_pwritev(s->blk, s->retry_offset, iov, niov, 0, s->retry_cb,
+                        s);
+    } else {
+        blk_aio_preadv(s->blk, s->retry_offset, iov, niov, s->retry_cb, s);
+    }
+}
+
 void ide_submit_aio(IDEState *s, bool write, uint64_t offset,
                     uint32_t bytes, BlockCompletionFunc *cb)
 {
@@ -251,16 +281,132 @@ void ide_submit_aio(IDEState *s, bool write, uint64_t offset,
     }
     s->iov.iov_base = s->io_buffer;
     s->iov.iov_len = bytes;
-    s->aio_pending = true;
+    s->sg_niov = 0;
     s->retry_write = write;
     s->retry_flush = false;
     s->retry_offset = offset;
     s->retry_cb = cb;
     s->status |= ATA_STAT_BSY;
-    if (write) {
-        blk_aio_pwritev(s->blk, offset, &s->iov, 1, 0, cb, s);
-    } else {
-        blk_aio_preadv(s->blk, offset, &s->iov, 1, cb, s);
+    ide_send_request(s);
+}
+
+/*
+ * Submit a request over the niov PRD segments bmdma_map() put in s->sg:
+ * the data moves between the image and guest memory without a copy.
+ */
+static void ide_submit_sg(IDEState *s, bool write, uint64_t offset,
+                          int niov, BlockCompletionFunc *cb)
+{
+    s->sg_niov = niov;
+    s->sg_to_memory = !write;
+    s->retry_write = write;
+    s->retry_flush = false;
+    s->retry_offset = offset;
+    s->retry_cb = cb;
+    s->status |= ATA_STAT_BSY;
+    ide_send_request(s);
+}
+
+/*
+ * The drive's volatile write cache (on while the backend caches writes,
+ * the drive's "write cache enabled"; SET FEATURES 82h turns it off): a
+ * DMA write chunk is copied into wb_buf and the command goes on at once,
+ * while the backend writes the copy.  So the guest prepares its next
+ * command while the host writes the last one, instead of the two taking
+ * turns.  One chunk is cached at a time; the next DMA write chunk waits
+ * to take its place, every other request of the drive waits for it
+ * (ide_send_request), so reads and flushes see the data.  A failed cached write follows werror: "stop" pauses the VM and
+ * writes it again on resume; "report" fails the next FLUSH CACHE, as a
+ * disk reports a write-back error.
+ */
+static void ide_wb_write(IDEState *s)
+{
+    s->wb_busy = true;
+    s->wb_iov.iov_base = s->wb_buf;
+    s->wb_iov.iov_len = s->wb_bytes;
+    blk_aio_pwritev(s->blk, s->wb_offset, &s->wb_iov, 1, 0, ide_wb_done, s);
+}
+
+static void ide_wb_done(void *opaque, int ret)
+{
+    IDEState *s = opaque;
+
+    if (ret < 0 && s->blk) {
+        switch (blk_get_error_action(s->blk, false, -ret)) {
+        case BLOCK_ERROR_ACTION_STOP:
+            /* keep the data (and whatever waits for it) until resume */
+            s->wb_retry = true;
+            vm_stop(RUN_STATE_IO_ERROR);
+            return;
+        case BLOCK_ERROR_ACTION_REPORT:
+            if (!s->wb_error) {
+                s->wb_error = ret;
+            }
+            break;
+        case BLOCK_ERROR_ACTION_IGNORE:
+        default:
+            break;
+        }
+    }
+    s->wb_busy = false;
+    if (s->wb_step_waiting) {
+        /* the next DMA write chunk goes into the cache now */
+        s->wb_step_waiting = false;
+        s->aio_pending = false;
+        if (ide_dma_still_running(s)) {
+            ide_dma_step(s);
+        }
+    } else if (s->wb_waiting) {
+        s->wb_waiting = false;
+        ide_send_request(s);
+    }
+}
+
+/* Do DMA write chunks go through the write cache? */
+static bool ide_wb_enabled(IDEState *s)
+{
+    if (s->kind != IDE_HD || !s->blk || !blk_enable_write_cache(s->blk)) {
+        return false;
+    }
+    /* page-aligned, so that an O_DIRECT image (cache=none) needs no bounce */
+    if (!s->wb_buf &&
+        posix_memalign((void **)&s->wb_buf, 4096, IDE_CHUNK_BYTES) != 0) {
+        s->wb_buf = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* The request is over (or dropped): give the mapped segments back */
+static void ide_sg_release(IDEState *s)
+{
+    if (s->sg_niov) {
+        bmdma_unmap(s->sg, s->sg_niov, s->sg_to_memory);
+        s->sg_niov = 0;
+    }
+}
+
+/*
+ * A reset or DEVICE RESET drops the request in flight: its completion only
+ * restores the status.  A read into mapped guest memory is waited for, so
+ * that no data lands in memory the guest may already use for something
+ * else once the reset is over (QEMU waits for it too).
+ */
+static void ide_cancel_request(IDEState *s)
+{
+    if (s->aio_pending && (s->wb_waiting || s->wb_step_waiting)) {
+        /* never sent: nothing to wait for */
+        s->wb_waiting = s->wb_step_waiting = false;
+        s->aio_pending = false;
+        ide_sg_release(s);
+    } else if (s->aio_pending) {
+        s->aio_cancelled = true;
+        if (s->sg_niov && s->sg_to_memory && s->blk) {
+            blk_drain(s->blk);
+        }
+    } else if (s->retry_pending) {
+        s->retry_pending = false;
+        ide_sg_release(s);
     }
 }
 
@@ -272,20 +418,26 @@ static uint8_t ide_reset_status(IDEState *s)
 
 bool ide_aio_complete(IDEState *s, int ret)
 {
+    BlockErrorAction action;
+
     s->aio_pending = false;
     if (s->aio_cancelled) {
         s->aio_cancelled = false;
+        ide_sg_release(s);
         s->status = ide_reset_status(s);
         return false;
     }
-    if (ret >= 0) {
-        return true;
+    action = ret >= 0 ? BLOCK_ERROR_ACTION_IGNORE
+                      : blk_get_error_action(s->blk, !s->retry_write, -ret);
+    if (action != BLOCK_ERROR_ACTION_STOP) {
+        ide_sg_release(s);
     }
-    switch (blk_get_error_action(s->blk, !s->retry_write, -ret)) {
+    switch (action) {
     case BLOCK_ERROR_ACTION_IGNORE:
         return true;
     case BLOCK_ERROR_ACTION_STOP:
-        /* keep BSY; the request runs again when the VM continues */
+        /* keep BSY (and the mapping); the request runs again when the VM
+         * continues */
         s->retry_pending = true;
         s->status |= ATA_STAT_BSY;
         vm_stop(RUN_STATE_IO_ERROR);
@@ -329,15 +481,13 @@ static void ide_vm_state_change(void *opaque, bool running, RunState state)
     }
     for (int i = 0; i < MAX_IDE_DEVS; i++) {
         IDEState *s = &bus->ifs[i];
+        if (s->wb_retry && s->blk) {
+            s->wb_retry = false;
+            ide_wb_write(s);
+        }
         if (s->retry_pending && s->blk) {
             s->retry_pending = false;
-            if (s->retry_flush) {
-                s->aio_pending = true;
-                blk_aio_flush(s->blk, s->retry_cb, s);
-            } else {
-                ide_submit_aio(s, s->retry_write, s->retry_offset,
-                               s->iov.iov_len, s->retry_cb);
-            }
+            ide_send_request(s);
         }
     }
 }
@@ -447,9 +597,7 @@ static bool cmd_identify_packet(IDEState *s, uint8_t cmd)
 
 static bool cmd_device_reset(IDEState *s, uint8_t cmd)
 {
-    if (s->aio_pending) {
-        s->aio_cancelled = true;
-    }
+    ide_cancel_request(s);
     ide_transfer_stop(s);
     s->dma_kind = IDE_DMA_NONE;
     ide_cd_reset(s, false);
@@ -747,6 +895,11 @@ static void ide_flush_cb(void *opaque, int ret)
 {
     IDEState *s = opaque;
 
+    if (ret >= 0 && s->wb_error) {
+        /* a cached write failed since the last flush: report it now */
+        ret = s->wb_error;
+        s->wb_error = 0;
+    }
     if (!ide_aio_complete(s, ret)) {
         return;
     }
@@ -755,12 +908,12 @@ static void ide_flush_cb(void *opaque, int ret)
 
 static bool cmd_flush(IDEState *s, uint8_t cmd)
 {
-    s->aio_pending = true;
+    s->sg_niov = 0;
     s->retry_write = true;
     s->retry_flush = true;
     s->retry_cb = ide_flush_cb;
     s->status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_BSY;
-    blk_aio_flush(s->blk, ide_flush_cb, s);
+    ide_send_request(s);
     return false;
 }
 
@@ -877,8 +1030,6 @@ static void ide_dma_short(IDEState *s)
     ide_dma_finish(s, false);
 }
 
-static void ide_dma_step(IDEState *s);
-
 /* A bus-master transfer error: the device aborts the command */
 static void ide_dma_error(IDEState *s)
 {
@@ -927,7 +1078,11 @@ static void ide_dma_read_cb(void *opaque, int ret)
     ide_dma_step(s);
 }
 
-static void ide_dma_write_cb(void *opaque, int ret)
+/*
+ * A chunk that went straight between the mapped segments and the drive
+ * (a read, or an uncached write) completed: on to the next one.
+ */
+static void ide_dma_chunk_cb(void *opaque, int ret)
 {
     IDEState *s = opaque;
 
@@ -940,10 +1095,39 @@ static void ide_dma_write_cb(void *opaque, int ret)
     ide_dma_step(s);
 }
 
+/* A DMA write chunk of n sectors into the write cache (ide_wb_write) */
+static void ide_dma_write_cached(IDEState *s, uint32_t n)
+{
+    int64_t got;
+
+    got = bmdma_transfer(s->bus->bmdma, s->wb_buf, n * IDE_SECTOR_SIZE,
+                         false);
+    if (got < 0) {
+        ide_dma_error(s);
+        return;
+    }
+    if (got < IDE_SECTOR_SIZE) {
+        ide_set_sector(s, s->cur_lba ? s->cur_lba - 1 : 0);
+        ide_dma_short(s);
+        return;
+    }
+    /* a partial last sector of a short table is not written */
+    n = got / IDE_SECTOR_SIZE;
+    s->wb_offset = s->cur_lba * IDE_SECTOR_SIZE;
+    s->wb_bytes = n * IDE_SECTOR_SIZE;
+    ide_wb_write(s);
+    s->cur_lba += n;
+    s->sectors_left -= n;
+    ide_update_nsector(s);
+    /* the rest of the command (or its end): waits for the cache if needed */
+    ide_dma_step(s);
+}
+
 static void ide_dma_step(IDEState *s)
 {
     uint32_t n = MIN(s->sectors_left, IDE_CHUNK_BYTES / IDE_SECTOR_SIZE);
     int64_t got;
+    int niov;
 
     if (s->dma_kind == IDE_DMA_ATAPI) {
         ide_atapi_dma_step(s);
@@ -957,6 +1141,34 @@ static void ide_dma_step(IDEState *s)
     }
     s->chunk_sectors = n;
     s->status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_DRQ;
+    if (s->dma_kind == IDE_DMA_WRITE && ide_wb_enabled(s)) {
+        if (s->wb_busy) {
+            /*
+             * The cache still holds the previous chunk: this one goes in
+             * once that is written (ide_wb_done), so the command ends
+             * then rather than after its own write as well.
+             */
+            s->wb_step_waiting = true;
+            s->aio_pending = true;
+            s->status |= ATA_STAT_BSY;
+            return;
+        }
+        ide_dma_write_cached(s, n);
+        return;
+    }
+    /*
+     * The common case: the PRD segments cover the chunk and are all RAM.
+     * Mapped, the data moves in one vectored request with no copy; the
+     * rest (short tables, MMIO, errors) takes the io_buffer path below.
+     */
+    niov = bmdma_map(s->bus->bmdma, n * IDE_SECTOR_SIZE,
+                     s->dma_kind == IDE_DMA_READ, s->sg, IDE_SG_MAX);
+    if (niov > 0) {
+        ide_submit_sg(s, s->dma_kind == IDE_DMA_WRITE,
+                      s->cur_lba * IDE_SECTOR_SIZE, niov,
+                      ide_dma_chunk_cb);
+        return;
+    }
     if (s->dma_kind == IDE_DMA_READ) {
         ide_submit_aio(s, false, s->cur_lba * IDE_SECTOR_SIZE,
                        n * IDE_SECTOR_SIZE, ide_dma_read_cb);
@@ -976,7 +1188,7 @@ static void ide_dma_step(IDEState *s)
     /* a partial last sector of a short table is not written */
     s->chunk_sectors = got / IDE_SECTOR_SIZE;
     ide_submit_aio(s, true, s->cur_lba * IDE_SECTOR_SIZE,
-                   s->chunk_sectors * IDE_SECTOR_SIZE, ide_dma_write_cb);
+                   s->chunk_sectors * IDE_SECTOR_SIZE, ide_dma_chunk_cb);
 }
 
 void ide_bus_dma_kick(IDEBus *bus)
@@ -1001,6 +1213,14 @@ void ide_bus_dma_cancel(IDEBus *bus)
 {
     for (int i = 0; i < MAX_IDE_DEVS; i++) {
         IDEState *s = &bus->ifs[i];
+        /*
+         * A stopped bus master writes no more memory: wait for a read
+         * into mapped memory (its completion sees START clear and drops
+         * the command, as the copying path would have).
+         */
+        if (s->aio_pending && s->sg_niov && s->sg_to_memory && s->blk) {
+            blk_drain(s->blk);
+        }
         /* a request in flight notices at its completion */
         if (s->dma_running && !s->aio_pending) {
             s->dma_running = false;
@@ -1103,13 +1323,13 @@ static void ide_srst_done(IDEBus *bus)
         IDEState *s = &bus->ifs[i];
 
         ide_transfer_stop(s);
+        ide_cancel_request(s);
         s->dma_kind = IDE_DMA_NONE;
         s->dma_running = false;
         s->lba48 = false;
         ide_set_signature(s);
         s->error = 0x01;
         if (s->aio_pending) {
-            s->aio_cancelled = true;
             s->status = ATA_STAT_BSY;
         } else {
             s->status = ide_reset_status(s);
@@ -1176,6 +1396,7 @@ void ide_bus_init(IDEBus *bus, int bus_id, IRQLine *irq, BMDMAState *bm)
         s->unit = i;
         s->kind = IDE_NONE;
         s->io_buffer = emu_malloc0(IDE_IO_BUFFER_SIZE);
+        s->sg = emu_new0(struct iovec, IDE_SG_MAX);
     }
     vm_state_add_change_handler(ide_vm_state_change, bus);
 }
@@ -1186,14 +1407,16 @@ void ide_bus_cleanup(IDEBus *bus)
     for (int i = 0; i < MAX_IDE_DEVS; i++) {
         free(bus->ifs[i].io_buffer);
         bus->ifs[i].io_buffer = NULL;
+        free(bus->ifs[i].sg);
+        bus->ifs[i].sg = NULL;
+        free(bus->ifs[i].wb_buf);
+        bus->ifs[i].wb_buf = NULL;
     }
 }
 
 static void ide_drive_reset(IDEState *s)
 {
-    if (s->aio_pending) {
-        s->aio_cancelled = true;
-    }
+    ide_cancel_request(s);
     ide_transfer_stop(s);
     s->mult_sectors = IDE_MAX_MULT_SECTORS;
     /* QEMU's drives come up with UDMA mode 5 selected */
@@ -1291,6 +1514,14 @@ void ide_detach_drive(IDEState *s)
 {
     if (s->blk) {
         blk_drain(s->blk);
+        s->retry_pending = false;
+        if (s->wb_waiting || s->wb_step_waiting) {
+            s->wb_waiting = s->wb_step_waiting = false;
+            s->aio_pending = false;
+        }
+        s->wb_busy = s->wb_retry = false;
+        s->wb_error = 0;
+        ide_sg_release(s);
         blk_set_dev_ops(s->blk, NULL, NULL);
         blk_detach_dev(s->blk);
     }

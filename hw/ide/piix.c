@@ -28,6 +28,42 @@ typedef struct PIIXIDEState {
 
 /* ---- Bus master ---- */
 
+/*
+ * Make the current descriptor non-empty: load the next one from the table
+ * when the current one is used up.  1: a segment is ready; 0: the table
+ * ended; -1: the table itself could not be read.
+ */
+static int bmdma_load_segment(BMDMAState *bm)
+{
+    uint8_t d[8];
+    uint32_t count;
+
+    if (bm->cur_left) {
+        return 1;
+    }
+    if (bm->table_end) {
+        return 0;
+    }
+    if (bm->prd_next - bm->prd_table >= PRD_MAX_ENTRIES * 8) {
+        /* no end-of-table mark within the allowed size */
+        bm->table_end = true;
+        return 0;
+    }
+    if (pci_dma_read(bm->pci_dev, bm->prd_next, d, 8) != MEMTX_OK) {
+        return -1;
+    }
+    bm->prd_next += 8;
+    bm->cur_addr = (d[0] | (d[1] << 8) | (d[2] << 16) |
+                    ((uint32_t)d[3] << 24)) & ~1u;
+    count = (d[4] | (d[5] << 8)) & 0xfffe;
+    bm->cur_left = count ? count : 0x10000;
+    bm->cur_eot = d[7] & 0x80;
+    if (bm->cur_eot) {
+        bm->table_end = true;
+    }
+    return 1;
+}
+
 int64_t bmdma_transfer(BMDMAState *bm, uint8_t *buf, uint32_t len,
                        bool to_memory)
 {
@@ -36,31 +72,13 @@ int64_t bmdma_transfer(BMDMAState *bm, uint8_t *buf, uint32_t len,
     while (done < len) {
         uint32_t chunk;
         MemTxResult r;
+        int seg = bmdma_load_segment(bm);
 
-        if (bm->cur_left == 0) {
-            uint8_t d[8];
-            uint32_t count;
-
-            if (bm->table_end) {
-                break;
-            }
-            if (bm->prd_next - bm->prd_table >= PRD_MAX_ENTRIES * 8) {
-                /* no end-of-table mark within the allowed size */
-                bm->table_end = true;
-                break;
-            }
-            if (pci_dma_read(bm->pci_dev, bm->prd_next, d, 8) != MEMTX_OK) {
-                return -1;
-            }
-            bm->prd_next += 8;
-            bm->cur_addr = (d[0] | (d[1] << 8) | (d[2] << 16) |
-                            ((uint32_t)d[3] << 24)) & ~1u;
-            count = (d[4] | (d[5] << 8)) & 0xfffe;
-            bm->cur_left = count ? count : 0x10000;
-            bm->cur_eot = d[7] & 0x80;
-            if (bm->cur_eot) {
-                bm->table_end = true;
-            }
+        if (seg < 0) {
+            return -1;
+        }
+        if (seg == 0) {
+            break;
         }
         chunk = MIN(bm->cur_left, len - done);
         if (to_memory) {
@@ -78,6 +96,80 @@ int64_t bmdma_transfer(BMDMAState *bm, uint8_t *buf, uint32_t len,
         done += chunk;
     }
     return done;
+}
+
+void bmdma_unmap(struct iovec *iov, int niov, bool to_memory)
+{
+    for (int i = 0; i < niov; i++) {
+        address_space_unmap(&address_space_memory, iov[i].iov_base,
+                            iov[i].iov_len, to_memory, iov[i].iov_len);
+    }
+}
+
+int bmdma_map(BMDMAState *bm, uint32_t len, bool to_memory,
+              struct iovec *iov, int max_iov)
+{
+    /* the walk state to go back to when the range cannot be mapped */
+    uint32_t prd_next = bm->prd_next, cur_addr = bm->cur_addr;
+    uint32_t cur_left = bm->cur_left;
+    bool cur_eot = bm->cur_eot, table_end = bm->table_end;
+    uint32_t done = 0, prev_end = 0;
+    int niov = 0;
+
+    if (!(pci_get_word(bm->pci_dev->config + PCI_COMMAND) &
+          PCI_COMMAND_MASTER)) {
+        return 0;       /* the copying path logs and fails it */
+    }
+    while (done < len) {
+        hwaddr chunk;
+        uint8_t *host;
+
+        if (bmdma_load_segment(bm) <= 0) {
+            goto fail;
+        }
+        chunk = MIN(bm->cur_left, len - done);
+        host = address_space_map(&address_space_memory, bm->cur_addr,
+                                 &chunk, to_memory);
+        if (!host || chunk == 0) {
+            /* MMIO, ROM or unassigned: only the copying path does that */
+            goto fail;
+        }
+        if (niov && bm->cur_addr == prev_end &&
+            (uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len ==
+            host) {
+            /*
+             * contiguous in guest and host memory (the same RAM block, so
+             * the unmap marks the right pages dirty): one host range
+             */
+            iov[niov - 1].iov_len += chunk;
+        } else if (niov == max_iov) {
+            address_space_unmap(&address_space_memory, host, chunk,
+                                to_memory, 0);
+            goto fail;
+        } else {
+            iov[niov].iov_base = host;
+            iov[niov].iov_len = chunk;
+            niov++;
+        }
+        bm->cur_addr += chunk;
+        bm->cur_left -= chunk;
+        done += chunk;
+        prev_end = bm->cur_addr;
+    }
+    return niov;
+
+fail:
+    /* nothing was transferred: release without marking anything dirty */
+    for (int i = 0; i < niov; i++) {
+        address_space_unmap(&address_space_memory, iov[i].iov_base,
+                            iov[i].iov_len, to_memory, 0);
+    }
+    bm->prd_next = prd_next;
+    bm->cur_addr = cur_addr;
+    bm->cur_left = cur_left;
+    bm->cur_eot = cur_eot;
+    bm->table_end = table_end;
+    return 0;
 }
 
 void bmdma_set_inactive(BMDMAState *bm, bool error)

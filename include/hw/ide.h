@@ -8,7 +8,11 @@
  * (0x170/0x376, IRQ 15), each with two units.  A drive is an "ide-hd" or
  * "ide-cd" device on such a bus, with the properties drive= and unit=.
  * All disk I/O goes through the BlockBackend's asynchronous calls; the
- * device shows BSY until the completion arrives in the main loop.
+ * device shows BSY until the completion arrives in the main loop, except
+ * for DMA writes while the drive's write cache is on (core.c,
+ * ide_wb_write): those end once the data is copied, and the drive's next
+ * request waits for the write.  DMA reads and uncached writes move the
+ * data straight between the image and guest RAM (bmdma_map).
  */
 #ifndef HW_IDE_H
 #define HW_IDE_H
@@ -78,6 +82,12 @@
  */
 #define IDE_CHUNK_BYTES     (1024 * KiB)
 #define IDE_IO_BUFFER_SIZE  (IDE_CHUNK_BYTES + 4)
+/*
+ * Host ranges of one mapped DMA chunk.  Linux sends at most 128 segments
+ * (of up to 64 KiB) per command; a table with more pieces than this after
+ * merging takes the copying path.
+ */
+#define IDE_SG_MAX          256
 
 typedef enum IDEDriveKind {
     IDE_NONE = 0,
@@ -149,6 +159,29 @@ struct IDEState {
     bool aio_pending;
     bool aio_cancelled;         /* reset while in flight: drop the result */
     struct iovec iov;
+    /*
+     * The request in flight (or held for a werror=stop retry) moves data
+     * straight between the image and guest memory through these mapped
+     * PRD segments instead of io_buffer; sg_niov 0: it uses io_buffer.
+     */
+    struct iovec *sg;           /* IDE_SG_MAX entries */
+    int sg_niov;
+    bool sg_to_memory;
+
+    /*
+     * Write cache (core.c, ide_wb_write): one DMA write chunk copied to
+     * wb_buf that the backend is still writing; requests of the drive
+     * wait for it (wb_waiting: the one described by retry_* does).
+     */
+    uint8_t *wb_buf;            /* IDE_CHUNK_BYTES, allocated on first use */
+    struct iovec wb_iov;
+    uint64_t wb_offset;
+    uint32_t wb_bytes;
+    bool wb_busy;               /* being written (or held: wb_retry) */
+    bool wb_waiting;
+    bool wb_step_waiting;       /* the next DMA write chunk waits for it */
+    bool wb_retry;              /* failed with werror=stop: again on resume */
+    int wb_error;               /* failed with "report": the next flush fails */
 
     /* werror=stop: the request to retry when the VM runs again */
     bool retry_pending;
@@ -290,6 +323,20 @@ void ide_bus_dma_cancel(IDEBus *bus);
  */
 int64_t bmdma_transfer(BMDMAState *bm, uint8_t *buf, uint32_t len,
                        bool to_memory);
+/*
+ * Map the next len bytes of the PRD segments straight into iov (at most
+ * max_iov entries, physically contiguous segments merged) for a request
+ * that moves the data without a copy.  Returns the entries used, or 0 when
+ * the range cannot be mapped whole (table too short or unreadable, MMIO,
+ * unassigned memory or ROM to write to, bus mastering off, too many
+ * pieces): then
+ * nothing is mapped, the walk is where it was, and the caller copies with
+ * bmdma_transfer(), which gives those cases their documented behaviour.
+ */
+int bmdma_map(BMDMAState *bm, uint32_t len, bool to_memory,
+              struct iovec *iov, int max_iov);
+/* Release what bmdma_map() returned; to_memory marks it written */
+void bmdma_unmap(struct iovec *iov, int niov, bool to_memory);
 void bmdma_set_inactive(BMDMAState *bm, bool error);
 /* atapi.c */
 void ide_atapi_cmd(IDEState *s);

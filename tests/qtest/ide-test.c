@@ -1,7 +1,9 @@
-/* PIIX3 IDE over qtest: ATA PIO/DMA (LBA28, LBA48, CHS), errors, hostile PRD tables, ATAPI PIO/DMA, media change. */
+/* PIIX3 IDE over qtest: ATA PIO/DMA (LBA28, LBA48, CHS), errors, hostile PRD tables, DMA straight into guest memory, the write cache, ATAPI PIO/DMA, media change. */
 #include "emu/osdep.h"
 #include "libqtest.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #define PRI_CMD     0x1f0
 #define PRI_CTL     0x3f6
@@ -559,6 +561,427 @@ static void test_disk(const char *disk, const char *big)
     qtest_quit(s);
 }
 
+/*
+ * DMA straight between the image and guest memory (PRD segments mapped
+ * into an iovec): large scattered tables, segments that cross pages,
+ * contiguous segments, odd PRD fields, segments that leave RAM (those take
+ * the copying path), and resets/stops while a mapped read is in flight.
+ */
+#define MAP_SECTORS     4096                /* 2 MiB disk */
+#define MAP_BUF         0x200000            /* 1 MiB + guard at 2 MiB */
+#define MAP_BUF2        0x600000            /* a second 1 MiB */
+#define MAP_RAM_END     0x4000000           /* -m 64M */
+
+static void test_dma_map(const char *disk)
+{
+    QTestState *s;
+    const uint32_t total = 1024 * 1024;     /* one 1 MiB command */
+    uint8_t *img = emu_malloc(total), *mem = emu_malloc(total + 0x20000);
+    uint8_t guard[64], id[512];
+    uint32_t addr[32], len[32];
+    uint32_t off;
+    uint8_t st;
+    int n;
+
+    fill_pattern(img, total, 11);
+    file_write(disk, 0, img, total);
+    s = qtest_initf("-M pc -m 64M -drive file=%s,format=raw,if=ide,index=0",
+                    disk);
+    setup_bmdma(s);
+
+    /*
+     * 1. READ DMA EXT of 1 MiB through 23 segments, in reverse memory
+     * order so that none is contiguous with the one before, starting at
+     * odd page offsets so that every one crosses pages: 15 of 64 KiB
+     * (count 0) and 8 of 0x2000 bytes, with gaps that must stay untouched.
+     */
+    n = 0;
+    for (int i = 0; i < 23; i++) {
+        len[i] = i < 15 ? 0x10000 : 0x2000;
+    }
+    off = 0;
+    for (int i = 0; i < 23; i++) {
+        /* slot i at MAP_BUF + (22 - i) * 0x12000 + 0x0ffe */
+        addr[i] = MAP_BUF + (22 - i) * 0x12000 + 0x0ffe;
+        prd_set(s, i, addr[i], len[i] == 0x10000 ? 0 : len[i], i == 22);
+        off += len[i];
+        n++;
+    }
+    QT_CHECK_EQ(off, total, "23 segments cover 1 MiB");
+    qtest_memset(s, MAP_BUF, 0xa5, 23 * 0x12000 + 0x2000);
+    set_lba48(s, PRI_CMD, 0, total / 512);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0x25);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x07, 0x04, "1 MiB scattered READ DMA EXT done");
+    QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_STATUS) &
+                (ST_ERR | ST_DRQ | ST_BSY), 0, "... status clean");
+    {
+        bool data_ok = true, gaps_ok = true;
+
+        off = 0;
+        for (int i = 0; i < n; i++) {
+            qtest_bufread(s, addr[i], mem, len[i]);
+            data_ok &= !memcmp(mem, img + off, len[i]);
+            off += len[i];
+            /* the bytes right before and after each segment */
+            qtest_memread(s, addr[i] - 2, guard, 2);
+            gaps_ok &= guard[0] == 0xa5 && guard[1] == 0xa5;
+            qtest_memread(s, addr[i] + len[i], guard, 2);
+            gaps_ok &= guard[0] == 0xa5 && guard[1] == 0xa5;
+        }
+        QT_CHECK(data_ok, "scattered READ DMA: every segment holds its data");
+        QT_CHECK(gaps_ok, "... and nothing around the segments changed");
+    }
+    qtest_outb(s, BM_BASE, 0);
+
+    /* 2. WRITE DMA EXT of the same 1 MiB from the same table, new data */
+    fill_pattern(img, total, 12);
+    off = 0;
+    for (int i = 0; i < n; i++) {
+        qtest_bufwrite(s, addr[i], img + off, len[i]);
+        off += len[i];
+    }
+    set_lba48(s, PRI_CMD, 1024, total / 512);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0x35);
+    bm_start(s, BM_BASE, PRD_ADDR, false);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x07, 0x04, "1 MiB scattered WRITE DMA EXT done");
+    qtest_outb(s, BM_BASE, 0);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xea);
+    wait_not_busy(s, PRI_CTL);
+    QT_CHECK(file_read(disk, 1024 * 512, mem, total) &&
+             !memcmp(mem, img, total), "scattered WRITE DMA data in the image");
+
+    /*
+     * 2b. the write cache: a 1 MiB WRITE DMA ends while the backend may
+     * still write it; a READ DMA right after it (no flush) must see the
+     * new data, and so must a second write + read of the same sectors
+     */
+    for (int i = 0; i < 16; i++) {
+        /* table 0: the data to write; table 1 (+0x1000): where to read */
+        prd_set(s, i, MAP_BUF + i * 0x10000, 0, i == 15);
+        prd_set(s, 512 + i, MAP_BUF2 + i * 0x10000, 0, i == 15);
+    }
+    for (int round = 0; round < 2; round++) {
+        fill_pattern(img, total, 13 + round);
+        qtest_bufwrite(s, MAP_BUF, img, total);
+        qtest_memset(s, MAP_BUF2, 0, total);
+        set_lba48(s, PRI_CMD, 512, total / 512);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0x35);
+        bm_start(s, BM_BASE, PRD_ADDR, false);
+        st = qtest_inb(s, BM_BASE + 2);
+        /* no wait: the read goes out while the write may still run */
+        qtest_outb(s, BM_BASE, 0);
+        set_lba48(s, PRI_CMD, 512, total / 512);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0x25);
+        bm_start(s, BM_BASE, PRD_ADDR + 0x1000, true);
+        st |= bm_wait(s, BM_BASE, PRI_CTL) & 0x03;
+        qtest_outb(s, BM_BASE, 0);
+        qtest_bufread(s, MAP_BUF2, mem, total);
+        QT_CHECK((st & 0x03) == 0 && !memcmp(mem, img, total),
+                 round ? "rewrite + READ DMA at once: the newest data"
+                       : "WRITE DMA + READ DMA at once: the read sees "
+                         "the written data");
+    }
+    /*
+     * a 2 MiB WRITE DMA EXT is two chunks: the second waits for the cache
+     * to take the first one's place
+     */
+    {
+        uint8_t *two = emu_malloc(2 * total);
+
+        fill_pattern(two, 2 * total, 16);
+        qtest_bufwrite(s, MAP_BUF, two, 2 * total);
+        for (int i = 0; i < 32; i++) {
+            prd_set(s, i, MAP_BUF + i * 0x10000, 0, i == 31);
+        }
+        set_lba48(s, PRI_CMD, 0, 2 * total / 512);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0x35);
+        bm_start(s, BM_BASE, PRD_ADDR, false);
+        st = bm_wait(s, BM_BASE, PRI_CTL);
+        qtest_outb(s, BM_BASE, 0);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0xea);
+        st |= wait_not_busy(s, PRI_CTL) & ST_ERR;
+        QT_CHECK_EQ(st & (0x07 | ST_ERR), 0x04, "2 MiB WRITE DMA EXT + FLUSH");
+        QT_CHECK(file_read(disk, 0, mem, total) &&
+                 !memcmp(mem, two, total) &&
+                 file_read(disk, total, mem, total) &&
+                 !memcmp(mem, two + total, total),
+                 "... both chunks in the image");
+        free(two);
+        /* the first MiB again, for the steps below that read it */
+        fill_pattern(img, total, 14);
+        qtest_bufwrite(s, MAP_BUF, img, total);
+        set_lba48(s, PRI_CMD, 512, total / 512);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0x35);
+        bm_start(s, BM_BASE, PRD_ADDR, false);
+        bm_wait(s, BM_BASE, PRI_CTL);
+        qtest_outb(s, BM_BASE, 0);
+    }
+    /* FLUSH CACHE after the cached write: the image holds it */
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xea);
+    st = wait_not_busy(s, PRI_CTL);
+    QT_CHECK(!(st & ST_ERR) && file_read(disk, 512 * 512, mem, total) &&
+             !memcmp(mem, img, total), "FLUSH CACHE EXT: the image holds "
+             "the cached write");
+    /* with the write cache off (SET FEATURES 82h) a write ends on disk */
+    qtest_outb(s, PRI_CMD + REG_FEATURE, 0x82);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xef);
+    wait_not_busy(s, PRI_CTL);
+    fill_pattern(img, 0x10000, 15);
+    qtest_bufwrite(s, MAP_BUF, img, 0x10000);
+    prd_set(s, 0, MAP_BUF, 0, true);
+    set_lba28(s, PRI_CMD, 0, 3500, 128);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xca);
+    bm_start(s, BM_BASE, PRD_ADDR, false);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    qtest_outb(s, BM_BASE, 0);
+    QT_CHECK((st & 0x07) == 0x04 && file_read(disk, 3500 * 512, mem, 0x10000)
+             && !memcmp(mem, img, 0x10000),
+             "write cache off: WRITE DMA data in the image when it ends");
+    qtest_outb(s, PRI_CMD + REG_FEATURE, 0x02);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xef);
+    wait_not_busy(s, PRI_CTL);
+    /* what the next steps read back from sector 1024 */
+    QT_CHECK(file_read(disk, 1024 * 512, img, 0x10000), "image readable");
+
+    /* 3. contiguous segments (merged into one host range) */
+    for (int i = 0; i < 4; i++) {
+        prd_set(s, i, MAP_BUF + i * 0x4000, 0x4000, i == 3);
+    }
+    qtest_memset(s, MAP_BUF, 0, 0x10000);
+    set_lba28(s, PRI_CMD, 0, 1024, 128);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xc8);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    qtest_bufread(s, MAP_BUF, mem, 0x10000);
+    QT_CHECK((st & 0x07) == 0x04 && !memcmp(mem, img, 0x10000),
+             "contiguous segments: READ DMA data");
+    qtest_outb(s, BM_BASE, 0);
+
+    /* 4. odd PRD fields: address bit 0 and count bit 0 are ignored */
+    qtest_memset(s, MAP_BUF, 0x5a, 0x1000);
+    prd_set(s, 0, MAP_BUF + 1, 0x201, false);      /* = MAP_BUF, 512 */
+    prd_set(s, 1, MAP_BUF + 0x801, 0x201, true);   /* = +0x800, 512 */
+    set_lba28(s, PRI_CMD, 0, 1024, 2);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xc8);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x07, 0x04, "odd PRD fields: READ DMA done");
+    qtest_bufread(s, MAP_BUF, mem, 0x1000);
+    QT_CHECK(!memcmp(mem, img, 512) && !memcmp(mem + 0x800, img + 512, 512)
+             && mem[0x200] == 0x5a && mem[0xa00] == 0x5a,
+             "... data at the even addresses, 512 bytes each");
+    qtest_outb(s, BM_BASE, 0);
+
+    /*
+     * 5. a segment that runs off the end of RAM: nothing may be written
+     * past it, the bus master reports the error, and the device aborts
+     */
+    qtest_memset(s, MAP_RAM_END - 0x1000, 0x77, 0x1000);
+    prd_set(s, 0, MAP_BUF, 0x1000, false);
+    prd_set(s, 1, MAP_RAM_END - 0x1000, 0x2000, true);
+    set_lba28(s, PRI_CMD, 0, 1024, 24);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xc8);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x03, 0x02, "segment past the end of RAM: BM error");
+    QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_STATUS) & (ST_ERR | ST_BSY),
+                ST_ERR, "... the command fails");
+    qtest_bufread(s, MAP_RAM_END - 0x1000, mem, 0x1000);
+    {
+        bool untouched = true;
+        for (int i = 0; i < 0x1000; i++) {
+            untouched &= mem[i] == 0x77;
+        }
+        QT_CHECK(untouched, "... and the RAM part of the bad segment is "
+                 "not written");
+    }
+    qtest_outb(s, BM_BASE, 0);
+
+    /* 6. WRITE DMA from ROM (the BIOS) maps for reading: data is the ROM */
+    prd_set(s, 0, 0xffff0000u, 0x1000, true);
+    set_lba28(s, PRI_CMD, 0, 3000, 8);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xca);
+    bm_start(s, BM_BASE, PRD_ADDR, false);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x07, 0x04, "WRITE DMA from the BIOS ROM done");
+    qtest_outb(s, BM_BASE, 0);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xe7);
+    wait_not_busy(s, PRI_CTL);
+    qtest_memread(s, 0xffff0000u, mem, 0x1000);
+    QT_CHECK(file_read(disk, 3000 * 512, mem + 0x1000, 0x1000) &&
+             !memcmp(mem, mem + 0x1000, 0x1000), "... the image holds the ROM");
+
+    /* 7. READ DMA into the BIOS ROM (not writable, not RAM): no crash */
+    prd_set(s, 0, 0xffff0000u, 0x1000, true);
+    set_lba28(s, PRI_CMD, 0, 1024, 8);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xc8);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    QT_CHECK_EQ(st & 0x01, 0, "READ DMA into ROM ends");
+    qtest_memread(s, 0xffff0000u, mem + 0x1000, 0x1000);
+    QT_CHECK(!memcmp(mem, mem + 0x1000, 0x1000), "... the ROM is unchanged");
+    qtest_outb(s, BM_BASE, 0);
+
+    /*
+     * 8. resets while a 1 MiB mapped read is in flight: the device and
+     * then the bus master keep working (emu waits for the read rather
+     * than let it land in memory after the reset)
+     */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 16; i++) {
+            prd_set(s, i, MAP_BUF + i * 0x10000, 0, i == 15);
+        }
+        set_lba48(s, PRI_CMD, 0, total / 512);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0x25);
+        bm_start(s, BM_BASE, PRD_ADDR, true);
+        if (round == 0) {
+            qtest_outb(s, PRI_CTL, 0x04);   /* SRST */
+            qtest_outb(s, PRI_CTL, 0x00);
+        } else if (round == 1) {
+            qtest_outb(s, BM_BASE, 0);      /* stop the bus master */
+        } else {
+            qtest_outb(s, PRI_CMD + REG_CMD, 0x08);     /* DEVICE RESET */
+        }
+        wait_not_busy(s, PRI_CTL);
+        qtest_outb(s, BM_BASE, 0);
+        qtest_outb(s, PRI_CTL, 0x04);
+        qtest_outb(s, PRI_CTL, 0x00);
+        wait_not_busy(s, PRI_CTL);
+        qtest_outb(s, PRI_CMD + REG_DEVICE, 0xa0);
+        qtest_outb(s, PRI_CMD + REG_CMD, 0xec);
+        QT_CHECK(pio_read(s, PRI_CMD, PRI_CTL, id, 512) &&
+                 id[0] == 0x40 && id[1] == 0x00,
+                 round == 0 ? "IDENTIFY after SRST during a mapped read" :
+                 round == 1 ? "IDENTIFY after a bus-master stop during a "
+                              "mapped read" :
+                              "IDENTIFY after DEVICE RESET during a mapped "
+                              "read");
+    }
+
+    /* 9. and a clean 1 MiB read still works after all that */
+    QT_CHECK(file_read(disk, 0, img, total), "read the image's first MiB");
+    qtest_memset(s, MAP_BUF, 0, total);
+    for (int i = 0; i < 16; i++) {
+        prd_set(s, i, MAP_BUF + i * 0x10000, 0, i == 15);
+    }
+    set_lba48(s, PRI_CMD, 0, total / 512);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0x25);
+    bm_start(s, BM_BASE, PRD_ADDR, true);
+    st = bm_wait(s, BM_BASE, PRI_CTL);
+    qtest_bufread(s, MAP_BUF, mem, total);
+    QT_CHECK_EQ(st & 0x07, 0x04, "1 MiB READ DMA EXT after the resets");
+    QT_CHECK(!memcmp(mem, img, total), "... data");
+    qtest_outb(s, BM_BASE, 0);
+
+    qtest_quit(s);
+    free(img);
+    free(mem);
+}
+
+/*
+ * Errors of the write cache: the image can hold only its first MiB (the
+ * file size limit is inherited by emu; SIGXFSZ ignored, so writes past it
+ * fail with EFBIG).  werror=report: the cached write's command succeeds
+ * and the next FLUSH CACHE reports the error, once.  werror=stop: the VM
+ * stops with the data held; the next command waits; after the limit is
+ * lifted, "cont" writes it and the waiting command runs.
+ */
+static QTestState *start_limited(const char *disk, const char *werror)
+{
+    struct rlimit old, lim;
+    QTestState *s;
+
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 1024 * 1024;
+    signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    s = qtest_initf("-M pc -m 64M -drive file=%s,format=raw,if=ide,index=0,"
+                    "werror=%s", disk, werror);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    setup_bmdma(s);
+    return s;
+}
+
+static uint8_t dma_write_64k(QTestState *s, uint32_t lba, uint32_t seed,
+                             uint8_t *data)
+{
+    fill_pattern(data, 0x10000, seed);
+    qtest_bufwrite(s, MAP_BUF, data, 0x10000);
+    prd_set(s, 0, MAP_BUF, 0, true);
+    set_lba28(s, PRI_CMD, 0, lba, 128);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xca);
+    bm_start(s, BM_BASE, PRD_ADDR, false);
+    return bm_wait(s, BM_BASE, PRI_CTL);
+}
+
+static void test_write_cache_errors(const char *disk)
+{
+    QTestState *s;
+    uint8_t *data = emu_malloc(0x10000), *back = emu_malloc(0x10000);
+    struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+    json_object *r;
+    uint8_t st;
+
+    /* werror=report */
+    s = start_limited(disk, "report");
+    st = dma_write_64k(s, 3000, 21, data);
+    QT_CHECK_EQ(st & 0x07, 0x04, "cached write past the file limit: the "
+                "command itself succeeds");
+    QT_CHECK_EQ(qtest_inb(s, PRI_CMD + REG_STATUS) & ST_ERR, 0,
+                "... no ERR");
+    qtest_outb(s, BM_BASE, 0);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xe7);
+    st = wait_not_busy(s, PRI_CTL);
+    QT_CHECK_EQ(st & ST_ERR, ST_ERR, "FLUSH CACHE reports the failed "
+                "cached write");
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xe7);
+    st = wait_not_busy(s, PRI_CTL);
+    QT_CHECK_EQ(st & ST_ERR, 0, "... once: the next FLUSH CACHE succeeds");
+    st = dma_write_64k(s, 100, 22, data);
+    qtest_outb(s, BM_BASE, 0);
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xe7);
+    st |= wait_not_busy(s, PRI_CTL) & ST_ERR;
+    QT_CHECK(!(st & 0x02) && !(st & ST_ERR) &&
+             file_read(disk, 100 * 512, back, 0x10000) &&
+             !memcmp(back, data, 0x10000),
+             "a write inside the limit still lands");
+    qtest_quit(s);
+
+    /* werror=stop */
+    s = start_limited(disk, "stop");
+    st = dma_write_64k(s, 3000, 23, data);
+    QT_CHECK_EQ(st & 0x07, 0x04, "werror=stop: the cached write's command "
+                "succeeds");
+    qtest_outb(s, BM_BASE, 0);
+    qtest_qmp_eventwait(s, "STOP");
+    r = qtest_qmp_ok(s, "{'execute': 'query-status'}");
+    QT_CHECK_STR(json_object_get_string(json_object_object_get(r, "status")),
+                 "io-error", "... and the VM stops with io-error");
+    json_object_put(r);
+    /* a FLUSH CACHE now waits for the held data */
+    qtest_outb(s, PRI_CMD + REG_CMD, 0xe7);
+    QT_CHECK_EQ(qtest_inb(s, PRI_CTL) & ST_BSY, ST_BSY,
+                "FLUSH CACHE waits while the cached write is held");
+    QT_CHECK_EQ(prlimit(qtest_pid(s), RLIMIT_FSIZE, &unlimited, NULL), 0,
+                "lift emu's file size limit");
+    r = qtest_qmp_ok(s, "{'execute': 'cont'}");
+    json_object_put(r);
+    st = wait_not_busy(s, PRI_CTL);
+    QT_CHECK_EQ(st & (ST_ERR | ST_BSY), 0, "after cont: the FLUSH CACHE "
+                "ends without error");
+    QT_CHECK(file_read(disk, 3000 * 512, back, 0x10000) &&
+             !memcmp(back, data, 0x10000),
+             "... and the held data is in the image");
+    qtest_quit(s);
+    free(data);
+    free(back);
+}
+
 /* ---- ATAPI ---- */
 
 /*
@@ -923,6 +1346,13 @@ int main(int argc, char **argv)
     free(data);
 
     test_disk(disk, big);
+    {
+        char *map = make_image("map", MAP_SECTORS * 512);
+        test_dma_map(map);
+        test_write_cache_errors(map);
+        unlink(map);
+        free(map);
+    }
     test_cdrom(iso, iso2);
     test_random(disk, iso);
 
