@@ -941,6 +941,13 @@ static void g_string(Case *c)
     c->in.regs[R_ESI] = DATA_PTR + rndn(0x200) - 0x100;
     c->in.regs[R_EDI] = DATA_PTR + rndn(0x200) - 0x100;
     c->in.regs[R_ECX] = rndn(10);
+    if (rndn(4) == 0) {
+        /*
+         * Long runs across the page boundary at DATA_PTR (the bulk path
+         * of rep movs/stos), at most 0xe00 bytes: within the window.
+         */
+        c->in.regs[R_ECX] = rndn(0xe00 >> sz);
+    }
     if (rndn(3) == 0) {
         c->in.regs[R_EAX] = 0;
     }

@@ -1480,6 +1480,18 @@ static void gen_STRING(DisasContext *s, X86DecodedInsn *d)
     TCGv_i64 delta = tcg_temp_new_i64();
     TCGv_i64 cx = tcg_temp_new_i64();
 
+    if (rep && (op == STR_MOVS || op == STR_STOS) && s->code64 &&
+        s->aflag == MO_64) {
+        /*
+         * As much as it can in bulk (memset/memmove over plain RAM);
+         * the element code below does the rest, one per TB pass.
+         */
+        gen_update_rip(s, s->pc_start);
+        tcg_gen_call2(&x86_helper_rep_fast, NULL, tcgv_ptr_temp(cpu_env),
+                      tcgv_i32_temp(tcg_constant_i32(
+                          ot | (op == STR_MOVS ? 4 : 0) | (srcseg << 3) |
+                          (s->mem_index << 8))));
+    }
     if (rep) {
         gen_op_mov_v_reg(s, s->aflag, cx, R_ECX, false);
         tcg_gen_brcondi_i64(TCG_COND_EQ, cx, 0, done);

@@ -183,6 +183,8 @@ extern const TCGHelperInfo x86_helper_raise;
 extern const TCGHelperInfo x86_helper_hlt;
 /* pause: yield to the other vCPUs (excp_helper.c) */
 extern const TCGHelperInfo x86_helper_pause;
+/* rep movs/stos in bulk over plain RAM (string_helper.c) */
+extern const TCGHelperInfo x86_helper_rep_fast;
 extern const TCGHelperInfo x86_helper_shift;
 extern const TCGHelperInfo x86_helper_div;
 extern const TCGHelperInfo x86_helper_bitop;
