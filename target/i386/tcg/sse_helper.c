@@ -7,6 +7,7 @@
 #include "target/i386/cpu.h"
 #include "target/i386/tcg/translate.h"
 #include "target/i386/tcg/sse_helper.h"
+#include "target/i386/tcg/sse_fp_soft.h"
 
 /*
  * Operands are copied into SSEVec locals (an MMX register is only
@@ -491,8 +492,9 @@ static uint64_t helper_sse_int_ret(void *envp, void *dst, void *src,
  * The floating-point operations run on the host's own SSE unit under the
  * guest's rounding mode, FTZ and DAZ with every exception masked; the
  * flags it raises are the guest's.  That makes results, NaN propagation
- * and flags bit-identical to an x86 CPU.  The interface a portable
- * implementation would provide is fp_op()/fp_op_ret() below.
+ * and flags bit-identical to an x86 CPU.  Other hosts run the portable
+ * back end of sse_fp_soft.c behind the same interface, fp_op() and
+ * fp_op_ret(); sse_fp_force_soft selects it on x86 hosts too (tests).
  */
 #if defined(__x86_64__)
 
@@ -562,6 +564,9 @@ static uint32_t fp_op(CPUX86State *env, uint32_t mxcsr, SSEFpOp op,
     SSEHostV a, b;
     uint32_t saved;
 
+    if (unlikely(sse_fp_force_soft)) {
+        return sse_fp_soft_op(mxcsr, op, r, s, arg);
+    }
     memcpy(&a, r, 16);
     memcpy(&b, s, 16);
     saved = host_mxcsr_enter(mxcsr);
@@ -679,6 +684,9 @@ static uint32_t fp_op_ret(CPUX86State *env, SSEFpOp op, const SSEVec *r,
     uint64_t q = 0;
     uint32_t l = 0;
 
+    if (unlikely(sse_fp_force_soft)) {
+        return sse_fp_soft_op_ret(env->mxcsr, op, r, s, arg, ret);
+    }
     memcpy(&a, r, 16);
     memcpy(&b, s, 16);
     saved = host_mxcsr_enter(env->mxcsr);
@@ -740,21 +748,19 @@ static uint32_t fp_op_ret(CPUX86State *env, SSEFpOp op, const SSEVec *r,
 
 #else
 /*
- * Other hosts: the portable implementation of fp_op()/fp_op_ret() (soft
- * float with x86's NaN, flag and FTZ/DAZ rules) is not written yet; the
- * floating-point instructions raise #UD there, logged under -d unimp.
+ * Other hosts: the portable back end (sse_fp_soft.c: soft float with
+ * x86's NaN, flag and FTZ/DAZ rules) behind the same interface.
  */
 static uint32_t fp_op(CPUX86State *env, uint32_t mxcsr, SSEFpOp op,
                       SSEVec *r, const SSEVec *s, uint32_t arg)
 {
-    emu_log_mask(LOG_UNIMP, "x86: SSE floating point needs an x86 host\n");
-    cpu_loop_exit_exception(env_cpu(env), EXCP06_ILLOP, 0);
+    return sse_fp_soft_op(mxcsr, op, r, s, arg);
 }
 
 static uint32_t fp_op_ret(CPUX86State *env, SSEFpOp op, const SSEVec *r,
                           const SSEVec *s, uint32_t arg, uint64_t *ret)
 {
-    return fp_op(env, env->mxcsr, op, (SSEVec *)r, s, arg);
+    return sse_fp_soft_op_ret(env->mxcsr, op, r, s, arg, ret);
 }
 #endif
 
