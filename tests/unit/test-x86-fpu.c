@@ -25,7 +25,9 @@
  * pseudo-denormals, unnormals, infinities, NaNs, huge and tiny
  * exponents, integers).  test_soft_backend runs the same single
  * instructions through the portable back end (fpu_soft.c) and compares
- * it with the host FPU too.
+ * it with the host FPU too; test_soft_math does so for the
+ * transcendentals, fprem, fscale, fxtract, the constants and BCD with
+ * operands in their interesting ranges.
  */
 #include "emu/osdep.h"
 #include "system/memory.h"
@@ -544,6 +546,152 @@ static void g_fx(FCase *c)
     skip_range(c, 0x21c, 4);
 }
 
+/* A value with a random significand and the given biased exponent */
+static void put_rand_f80(uint8_t *p, uint16_t sign, int exp)
+{
+    put_f80(p, rnd() | 1ull << 63, sign | (uint16_t)exp);
+}
+
+/*
+ * Operands for the transcendentals, fprem, fscale, fxtract and BCD:
+ * ST(which) for instruction op (D9 op, or 0xdf for fbstp), mostly in the
+ * interesting ranges, sometimes from every class.
+ */
+static void math_operand(uint8_t *p, unsigned op, int which)
+{
+    uint16_t sign = rndn(2) ? 0x8000 : 0;
+
+    if (rndn(6) == 0) {
+        rand_f80(p, rndn(2));
+        /* fyl2xp1 is undefined for |x| >= 1 - sqrt(2)/2 */
+        if (op != 0xf9 || which || (p[9] & 0x7f) < 0x3f ||
+            ((p[9] & 0x7f) == 0x3f && p[8] < 0xfd) ||
+            ((p[9] & 0x7f) == 0x7f && (p[7] & 0x40))) {
+            return;
+        }
+    }
+    switch (op) {
+    case 0xf2: case 0xfb: case 0xfe: case 0xff: {
+        int k = rndn(4);
+        if (k == 0) {
+            /* near a multiple of pi/2: the reduction's hard cases */
+            long double v = 1.5707963267948966192313216916397514L *
+                            (1 + rndn(rndn(2) ? 8 : 100000));
+            uint64_t m;
+            uint16_t e;
+            memcpy(p, &v, 10);
+            memcpy(&m, p, 8);
+            memcpy(&e, p + 8, 2);
+            put_f80(p, m + rndn(5) - 2, e | sign);
+        } else if (k == 1) {
+            put_rand_f80(p, sign, 0x3fff + rndn(68));       /* large */
+        } else if (k == 2) {
+            put_rand_f80(p, sign, 0x3fff - 1 - rndn(80));   /* small */
+        } else {
+            put_rand_f80(p, sign, 0x3fff - 3 + rndn(8));
+        }
+        break;
+    }
+    case 0xf0:                                  /* f2xm1: [-1, 1] */
+        if (rndn(8) == 0) {
+            put_f80(p, 1ull << 63, sign | 0x3fff);
+        } else {
+            put_rand_f80(p, sign, 0x3ffe - (rndn(3) ? rndn(8) : rndn(80)));
+        }
+        break;
+    case 0xf1:                                  /* fyl2x */
+        if (which == 1) {
+            put_rand_f80(p, sign, 0x3fff - 8 + rndn(16));
+        } else if (rndn(4) == 0) {
+            /* near 1 (one random draw per statement: a fixed order) */
+            bool above = rndn(2);
+            uint64_t d = rnd();
+            d >>= 1 + rndn(63);
+            put_f80(p, above ? (1ull << 63) + d : -1ull - d,
+                    above ? 0x3fff : 0x3ffe);
+        } else if (rndn(4) == 0) {
+            put_f80(p, 1ull << 63, 0x3fff - 100 + rndn(200));
+        } else {
+            put_rand_f80(p, 0, 0x3fff - 200 + rndn(400));
+        }
+        break;
+    case 0xf9:                                  /* fyl2xp1: |x| < 0.29 */
+        if (which == 1) {
+            put_rand_f80(p, sign, 0x3fff - 8 + rndn(16));
+        } else {
+            put_rand_f80(p, sign, 0x3ffd - (rndn(3) ? rndn(4) : rndn(80)));
+            if ((p[9] & 0x7f) == 0x3f && p[8] == 0xfd) {
+                p[7] &= 0x92;                   /* below 0.29 */
+            }
+        }
+        break;
+    case 0xf3:                                  /* fpatan */
+        put_rand_f80(p, sign, 0x3fff - 20 + rndn(40));
+        break;
+    case 0xf5: case 0xf8:                       /* fprem1, fprem */
+        if (which == 0) {
+            put_rand_f80(p, sign, 0x3fff + rndn(rndn(2) ? 64 : 200) - 2);
+        } else if (rndn(4) == 0) {
+            put_f80(p, 0xc90fdaa22168c235ull, sign | 0x3fff);
+        } else {
+            put_rand_f80(p, sign, 0x3fff - 4 + rndn(8));
+        }
+        break;
+    case 0xfd:                                  /* fscale */
+        if (which == 1) {
+            /* small scales, often integers; sometimes huge */
+            int e = rndn(8) ? 0x3fff - 2 + rndn(18) : 0x3fff + rndn(40);
+            int frac = e >= 0x3fff && rndn(2) ? 63 - (e - 0x3fff) : 0;
+            put_f80(p, (rnd() | 1ull << 63) & ~((1ull << frac) - 1),
+                    sign | e);
+        } else {
+            rand_f80(p, false);
+        }
+        break;
+    case 0xdf:                                  /* fbstp */
+        if (rndn(3)) {
+            put_rand_f80(p, sign, 0x3fff + rndn(62));
+        } else {
+            /* around 10^18 */
+            put_f80(p, 0xde0b6b3a76400000ull - 8 + rndn(16),
+                    sign | (0x3fff + 59));
+        }
+        break;
+    default:
+        rand_f80(p, rndn(2));
+        break;
+    }
+}
+
+static const uint8_t math_ops[17];
+
+static void g_math(FCase *c)
+{
+    const uint8_t *ops = math_ops;
+    unsigned k = rndn(ARRAY_SIZE(math_ops) + 2);
+
+    init_case(c, "math", rndn(4) == 0);
+    if (k >= ARRAY_SIZE(math_ops)) {            /* fbld, fbstp */
+        bool store = k > ARRAY_SIZE(math_ops);
+        int off;
+        emit(c, 0xdf);
+        off = mem_operand(c, store ? 6 : 4, 10, false, true);
+        if (store) {
+            math_operand(c->img + 28, 0xdf, 0);
+        } else if (rndn(4) == 0) {
+            /* digits above 9 and sign bytes other than 00/80 */
+            for (int i = 0; i < 10; i++) {
+                c->data[off + i] = (uint8_t)rnd();
+            }
+        }
+        return;
+    }
+    emit(c, 0xd9);
+    emit(c, ops[k]);
+    math_operand(c->img + 28, ops[k], 0);
+    math_operand(c->img + 38, ops[k], 1);
+}
+
 typedef void (*GenFn)(FCase *c);
 static const struct {
     GenFn fn;
@@ -795,6 +943,65 @@ out:
 }
 
 /*
+ * The soft back end's transcendentals (f2xm1, fyl2x, fptan, fpatan,
+ * fyl2xp1, fsincos, fsin, fcos) are computed to about 120 bits and
+ * rounded once; the host's are not always correctly rounded, so their
+ * results may differ by up to SOFT_ULPS units in the last place, and C1
+ * ("rounded up") is not compared for them: when the result is close to
+ * a representable value, the host's less precise internal result may be
+ * on the other side of it.  Everything else must be bit-exact.
+ */
+#define SOFT_ULPS 1
+static int soft_inexact, soft_max_ulps;
+
+static bool soft_transcendental(unsigned b, unsigned modrm)
+{
+    return b == 0xd9 && (modrm == 0xf0 || modrm == 0xf1 || modrm == 0xf2 ||
+                         modrm == 0xf3 || modrm == 0xf9 || modrm == 0xfb ||
+                         modrm == 0xfe || modrm == 0xff);
+}
+
+/* An 80-bit value's position among the values of its sign */
+static unsigned __int128 f80_ordinal(const uint8_t *p)
+{
+    uint64_t m;
+    uint16_t e;
+
+    memcpy(&m, p, 8);
+    memcpy(&e, p + 8, 2);
+    e &= 0x7fff;
+    return e ? ((unsigned __int128)(e - 1) << 63) + m : m;
+}
+
+/* The eight registers, within SOFT_ULPS of each other if tolerant */
+static bool soft_regs_match(const uint8_t *a, const uint8_t *b, bool tolerant)
+{
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *ra = a + 10 * i, *rb = b + 10 * i;
+        unsigned __int128 oa, ob, d;
+        if (!memcmp(ra, rb, 10)) {
+            continue;
+        }
+        if (!tolerant || ((ra[9] ^ rb[9]) & 0x80) ||
+            ((ra[9] & 0x7f) == 0x7f && ra[8] == 0xff) ||
+            ((rb[9] & 0x7f) == 0x7f && rb[8] == 0xff)) {
+            return false;
+        }
+        oa = f80_ordinal(ra);
+        ob = f80_ordinal(rb);
+        d = oa > ob ? oa - ob : ob - oa;
+        if (d > SOFT_ULPS) {
+            return false;
+        }
+        soft_inexact++;
+        if ((int)d > soft_max_ulps) {
+            soft_max_ulps = (int)d;
+        }
+    }
+    return true;
+}
+
+/*
  * The portable back end (fpu_soft.c, used on hosts without an x87)
  * against the host FPU: single instructions of the arithmetic, compare,
  * unary and move classes that it implements, on the same states.
@@ -809,6 +1016,19 @@ static bool soft_case(const FCase *c, int *unsupported)
 
     if (c->len < 2 || b < 0xd8 || b > 0xdf) {
         return true;
+    }
+    if (b == 0xd9 && (modrm == 0xf0 || modrm == 0xf9)) {
+        /* f2xm1 outside [-1, 1], fyl2xp1 outside +-(1 - sqrt(2)/2) */
+        unsigned t = (c->img[5] >> 3) & 7, e;
+        const uint8_t *r = c->img + 28;
+        e = (r[9] & 0x7f) << 8 | r[8];
+        if (((c->img[8 + t / 4] >> (2 * (t & 3))) & 3) != 3 &&
+            e != 0x7fff && (modrm == 0xf0 ? e >= 0x3fff : e >= 0x3ffd) &&
+            (modrm == 0xf0 ? e > 0x3fff || (r[7] & 0x7f) || r[6] || r[5] ||
+                             r[4] || r[3] || r[2] || r[1] || r[0]
+                           : e > 0x3ffd || r[7] >= 0x96)) {
+            return true;        /* undefined: vendors differ */
+        }
     }
     memcpy(img, c->img, sizeof(img));
     memset(mem, 0, sizeof(mem));
@@ -857,7 +1077,14 @@ static bool soft_case(const FCase *c, int *unsupported)
             nmem = mem;
         }
     }
-    if (memcmp(img + 28, res_a.img + 28, 80) || tw_s != tw_n ||
+    if (soft_transcendental(b, modrm)) {
+        mask &= ~C1;            /* "rounded up": of differing internals */
+    }
+    if (b == 0xd9 && (modrm == 0xf5 || modrm == 0xf8) && (sw_n & C2)) {
+        mask &= ~(C0 | C1 | C3);    /* a partial remainder's: undefined */
+    }
+    if (!soft_regs_match(img + 28, res_a.img + 28,
+                         soft_transcendental(b, modrm)) || tw_s != tw_n ||
         (sw_s & mask) != (sw_n & mask) ||
         ((b == 0xdb || b == 0xdf) && modrm >= 0xe8 &&
          ((fl ^ res_a.flags) & 0x8d5)) ||
@@ -910,6 +1137,80 @@ static void test_soft_backend(void **state)
     fprintf(stderr, "x86-fpu soft back end: %d cases (%d not implemented "
             "yet), %d mismatches\n", total, unsupported, bad);
     assert_int_equal(bad, 0);
+}
+
+static const uint8_t math_ops[] = {
+    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf8, 0xf9, 0xfb, 0xfd, 0xfe,
+    0xff, 0xe9, 0xea, 0xeb, 0xec, 0xed,
+};
+
+static const struct {
+    uint16_t se;
+    uint64_t m;
+} math_edges[] = {
+    { 0x0000, 0 }, { 0x8000, 0 },                           /* zeros */
+    { 0x3fff, 1ull << 63 }, { 0xbfff, 1ull << 63 },         /* +-1 */
+    { 0x7fff, 1ull << 63 }, { 0xffff, 1ull << 63 },         /* infinities */
+    { 0x7fff, 0xc000000000000001ull },                      /* QNaN */
+    { 0xffff, 0x8000000000000001ull },                      /* SNaN */
+    { 0xffff, 0xc000000000000000ull },                      /* indefinite */
+    { 0x0000, 1 }, { 0x8000, 0x0000000123456789ull },       /* denormals */
+    { 0x0000, 1ull << 63 },                                 /* pseudo-den. */
+    { 0x3fff, 1ull << 62 },                                 /* unnormal */
+    { 0x7ffe, ~0ull }, { 0x0001, 1ull << 63 },              /* max, min */
+    { 0x3ffe, 1ull << 63 }, { 0xbffd, 1ull << 63 },         /* 1/2, -1/4 */
+    { 0x4000, 0xc90fdaa22168c235ull },                      /* pi */
+    { 0x3fff, 0xc90fdaa22168c235ull },                      /* pi/2 */
+    { 0x403e, 1ull << 63 }, { 0xc03d, ~0ull },              /* 2^63 */
+    { 0x4000, 0xc000000000000000ull },                      /* 3 */
+    { 0x3f9b, 0xa2425ff75e14fc32ull },                      /* 1e-30 */
+    { 0xc005, 0xc800000000000000ull },                      /* -100 */
+};
+
+/* The soft back end's transcendentals, fprem, fscale, fxtract, BCD */
+static void test_soft_math(void **state)
+{
+    int total = 0, bad = 0, unsupported = 0;
+
+    if (!HAVE_NATIVE || !native_win) {
+        skip();
+    }
+    rng_state = 0x9e3779b97f4a7c15ull;
+    soft_inexact = soft_max_ulps = 0;
+    for (int i = 0; i < 30000 && bad < 10; i++) {
+        FCase c;
+        g_math(&c);
+        total++;
+        bad += !soft_case(&c, &unsupported);
+    }
+    /* every pair of edge values, all exceptions masked or unmasked */
+    for (size_t k = 0; k < ARRAY_SIZE(math_ops) && bad < 10; k++) {
+        for (size_t i = 0; i < ARRAY_SIZE(math_edges); i++) {
+            for (size_t j = 0; j < ARRAY_SIZE(math_edges); j++) {
+                for (int unmask = 0; unmask < 2; unmask++) {
+                    FCase c;
+                    uint16_t cw = (unmask ? 0x0340 : 0x037f) |
+                                  rndn(4) << 10, tw = 0;
+                    init_case(&c, "math edges", false);
+                    memcpy(c.img, &cw, 2);
+                    c.img[4] = 0;               /* no flags; keep TOP */
+                    c.img[5] &= 0x38;
+                    memcpy(c.img + 8, &tw, 2);
+                    put_f80(c.img + 28, math_edges[i].m, math_edges[i].se);
+                    put_f80(c.img + 38, math_edges[j].m, math_edges[j].se);
+                    emit(&c, 0xd9);
+                    emit(&c, math_ops[k]);
+                    total++;
+                    bad += !soft_case(&c, &unsupported);
+                }
+            }
+        }
+    }
+    fprintf(stderr, "x86-fpu soft math: %d cases (%d not implemented), "
+            "%d mismatches, %d results within %d ulp (max %d)\n", total,
+            unsupported, bad, soft_inexact, SOFT_ULPS, soft_max_ulps);
+    assert_int_equal(bad, 0);
+    assert_int_equal(unsupported, 0);
 }
 
 /* Emulated only: #NM, #MF, #UD, #GP of the FPU and group 15 */
@@ -1259,6 +1560,7 @@ int main(void)
         BOTH(test_random_x87),
         BOTH(test_diff),
         cmocka_unit_test(test_soft_backend),
+        cmocka_unit_test(test_soft_math),
     };
     static const uint8_t zero[4096];
 

@@ -1,4 +1,4 @@
-/* x87 soft-float back end: x87 arithmetic and data movement in portable C. */
+/* x87 soft-float back end: the x87 instruction set in portable C. */
 #include "emu/osdep.h"
 #include "target/i386/tcg/fpu_soft.h"
 
@@ -11,6 +11,15 @@
  * operand (SNaN, unsupported format, stack fault), QNaN operand, other
  * invalid operations and divide-by-zero, denormal operand, overflow and
  * underflow, precision.
+ *
+ * The transcendentals are evaluated in a 128-bit-significand format (XF)
+ * by series after exact argument reduction, then rounded once to 64 bits
+ * (they ignore the precision control, as the x87 does); the trigonometric
+ * reduction uses the x87's 66-bit pi, so large arguments give what the
+ * hardware gives rather than the true sine.  Where the SDM leaves a
+ * result undefined (f2xm1 outside [-1, 1], fyl2xp1 for x <= -1, fprem's
+ * partial-remainder quotient bits), this follows the AMD hardware it was
+ * checked on.
  */
 
 #ifdef __SIZEOF_INT128__
@@ -231,6 +240,14 @@ static void round_core(SX *x, const Fmt *f, bool sign, int32_t exp, u128 sig,
             return;
         }
         be += 24576;
+        if (be < 1) {
+            /* fscale can go beyond what the bias adjustment brings back */
+            x->exc |= SW_PE;
+            set_c1(x, false);
+            *q_out = 0;
+            *be_out = 0;
+            return;
+        }
         tiny = false;
     }
     if (tiny) {
@@ -286,6 +303,14 @@ static void round_core(SX *x, const Fmt *f, bool sign, int32_t exp, u128 sig,
     if (be > f->emax) {
         if (!(x->cw & SW_OE) && !f->biased_wrap) {
             x->exc |= SW_OE;    /* a store: nothing is written */
+            *q_out = 0;
+            *be_out = f->emax + 1;
+            return;
+        }
+        if (f->biased_wrap && !(x->cw & SW_OE) && be - 24576 > f->emax) {
+            /* fscale beyond the bias adjustment: infinity, "rounded up" */
+            x->exc |= SW_OE | SW_PE;
+            set_c1(x, true);
             *q_out = 0;
             *be_out = f->emax + 1;
             return;
@@ -787,6 +812,339 @@ static F80 from_int(int64_t v)
     return (F80){ m << lz, (uint16_t)((v < 0) << 15 | (16383 + 63 - lz)) };
 }
 
+/* ---- Wide arithmetic for the transcendentals ---- */
+
+/*
+ * XF: sign, exponent and a 128-bit significand, value m * 2^(e - 127)
+ * (bit 127 set, or m == 0 for zero).  The operations truncate; a series
+ * evaluated in XF is good to about 2^-120 relative, so rounding it to the
+ * 64-bit significand is correct except in rare near-halfway cases, where
+ * the real x87 is not correctly rounded either.
+ */
+typedef struct XF {
+    bool s;
+    int32_t e;
+    u128 m;
+} XF;
+
+static XF xf_make(bool s, int32_t e, u128 m)
+{
+    XF r = { s, e, m };
+
+    if (!m) {
+        r.e = 0;
+        return r;
+    }
+    {
+        int lz = clz128(m);
+        r.m = m << lz;
+        r.e = e - lz;
+    }
+    return r;
+}
+
+static XF xf_const(uint64_t hi, uint64_t lo, int32_t e)
+{
+    return (XF){ false, e, (u128)hi << 64 | lo };
+}
+
+static XF xf_from_u(const U *u)
+{
+    if (u->k == K_ZERO) {
+        return (XF){ u->s, 0, 0 };
+    }
+    return (XF){ u->s, u->e, (u128)u->m << 64 };
+}
+
+static XF xf_from_int(int64_t v)
+{
+    uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+    return xf_make(v < 0, 127, m);
+}
+
+static XF xf_neg(XF a)
+{
+    a.s = !a.s;
+    return a;
+}
+
+static XF xf_abs(XF a)
+{
+    a.s = false;
+    return a;
+}
+
+static XF xf_ldexp(XF a, int32_t n)
+{
+    if (a.m) {
+        a.e += n;
+    }
+    return a;
+}
+
+static XF xf_mul(XF a, XF b)
+{
+    uint64_t ah = (uint64_t)(a.m >> 64), al = (uint64_t)a.m;
+    uint64_t bh = (uint64_t)(b.m >> 64), bl = (uint64_t)b.m;
+    u128 m1 = (u128)ah * bl, m2 = (u128)al * bh, lo = (u128)al * bl;
+    u128 t = (lo >> 64) + (uint64_t)m1 + (uint64_t)m2;
+    u128 hi = (u128)ah * bh + (m1 >> 64) + (m2 >> 64) + (t >> 64);
+
+    if (!a.m || !b.m) {
+        return (XF){ a.s ^ b.s, 0, 0 };
+    }
+    return xf_make(a.s ^ b.s, a.e + b.e + 1, hi);
+}
+
+static XF xf_add(XF a, XF b)
+{
+    u128 A, B;
+    int32_t d;
+
+    if (!b.m) {
+        return a;
+    }
+    if (!a.m) {
+        return b;
+    }
+    if (b.e > a.e || (b.e == a.e && b.m > a.m)) {
+        XF t = a;
+        a = b;
+        b = t;
+    }
+    d = a.e - b.e + 1;
+    A = a.m >> 1;
+    /* a sticky bit keeps the direction of a tail shifted out */
+    if (d >= 128) {
+        B = 1;
+    } else {
+        B = (b.m >> d) | ((b.m & (((u128)1 << d) - 1)) != 0);
+    }
+    return xf_make(a.s, a.e + 1, a.s == b.s ? A + B : A - B);
+}
+
+static XF xf_sub(XF a, XF b)
+{
+    return xf_add(a, xf_neg(b));
+}
+
+static XF xf_div(XF a, XF b)
+{
+    u128 r = a.m, q = 0;
+    bool carry = false;         /* r's implicit bit 128 */
+
+    if (!a.m) {
+        return (XF){ a.s ^ b.s, 0, 0 };
+    }
+    for (int i = 0; i < 128; i++) {
+        q <<= 1;
+        if (carry || r >= b.m) {
+            r -= b.m;           /* modulo 2^128: right with the carry */
+            q |= 1;
+        }
+        carry = r >> 127;
+        r <<= 1;
+    }
+    return xf_make(a.s ^ b.s, a.e - b.e, q);
+}
+
+static XF xf_div_small(XF a, uint32_t n)
+{
+    u128 q = a.m / n, r = a.m % n;
+    uint64_t q2 = (uint64_t)((r << 64) / n);
+    int lz;
+
+    if (!q) {
+        return (XF){ a.s, 0, 0 };
+    }
+    lz = clz128(q);
+    return (XF){ a.s, a.e - lz, q << lz | (lz ? (u128)q2 >> (64 - lz) : 0) };
+}
+
+/* Below the sum's last bit by enough that the series can stop */
+static bool xf_negligible(XF term, XF sum)
+{
+    return !term.m || (sum.m && term.e < sum.e - 132);
+}
+
+/* ---- Transcendental kernels ---- */
+
+static XF xf_ln2(void)
+{
+    return xf_const(0xb17217f7d1cf79abull, 0xc9e3b39803f2f6afull, -1);
+}
+
+static XF xf_log2e(void)
+{
+    return xf_const(0xb8aa3b295c17f0bbull, 0xbe87fed0691d3e89ull, 0);
+}
+
+static XF xf_pi(void)
+{
+    return xf_const(0xc90fdaa22168c234ull, 0xc4c6628b80dc1cd1ull, 1);
+}
+
+/*
+ * The series below sum their tail (everything after the leading term)
+ * first and add the leading term last, so that the sticky bit of that
+ * one addition tells the direction of the whole tail.
+ */
+
+/* 2 atanh(s) = ln((1 + s) / (1 - s)), |s| < 0.2 */
+static XF xf_2atanh(XF s)
+{
+    XF s2 = xf_mul(s, s), pw = s, tail = { 0 };
+
+    for (uint32_t k = 3; k < 400; k += 2) {
+        XF term;
+        pw = xf_mul(pw, s2);
+        term = xf_div_small(pw, k);
+        tail = xf_add(tail, term);
+        if (xf_negligible(term, tail)) {
+            break;
+        }
+    }
+    return xf_ldexp(xf_add(s, tail), 1);
+}
+
+/* log2 of a positive normal value m * 2^(e - 63) (the XF form of it) */
+static XF xf_log2(XF v, bool *exact)
+{
+    int32_t e = v.e;
+    XF one = xf_from_int(1), m = { false, 0, v.m }, lnm;
+
+    /* m in [sqrt(1/2), sqrt(2)) */
+    if (v.m >= ((u128)0xb504f333f9de6484ull << 64)) {
+        m.e = -1;
+        e++;
+    }
+    *exact = m.m == ((u128)1 << 127) && m.e == 0;
+    if (*exact) {
+        return xf_from_int(e);
+    }
+    lnm = xf_2atanh(xf_div(xf_sub(m, one), xf_add(m, one)));
+    return xf_add(xf_from_int(e), xf_mul(lnm, xf_log2e()));
+}
+
+/* e^t - 1, |t| <= 1 */
+static XF xf_expm1(XF t)
+{
+    XF term = t, tail = { 0 };
+
+    for (uint32_t n = 2; n < 400; n++) {
+        term = xf_div_small(xf_mul(term, t), n);
+        tail = xf_add(tail, term);
+        if (xf_negligible(term, tail)) {
+            break;
+        }
+    }
+    return xf_add(t, tail);
+}
+
+/* sin and cos of |r| <= pi/4 */
+static void xf_sincos(XF r, XF *sn, XF *cs)
+{
+    XF r2 = xf_mul(r, r), term = r, tail = { 0 };
+
+    for (uint32_t k = 2; k < 200; k += 2) {
+        term = xf_neg(xf_div_small(xf_div_small(xf_mul(term, r2), k), k + 1));
+        tail = xf_add(tail, term);
+        if (xf_negligible(term, tail)) {
+            break;
+        }
+    }
+    *sn = xf_add(r, tail);
+    term = xf_from_int(1);
+    tail = (XF){ 0 };
+    for (uint32_t k = 1; k < 200; k += 2) {
+        term = xf_neg(xf_div_small(xf_div_small(xf_mul(term, r2), k), k + 1));
+        tail = xf_add(tail, term);
+        if (xf_negligible(term, tail)) {
+            break;
+        }
+    }
+    *cs = xf_add(xf_from_int(1), tail);
+}
+
+/* atan(k/8), k = 1..8 */
+static const uint64_t atan_tab[8][2] = {
+    { 0xfeadd4d5617b6e32ull, 0xc897989f3e888ef8ull },
+    { 0xfadbafc96406eb15ull, 0x6dc79ef5f7a217e6ull },
+    { 0xb7b0ca0f26f78473ull, 0x8aa32122dcfe4483ull },
+    { 0xed63382b0dda7b45ull, 0x6fe445ecbc3a8d03ull },
+    { 0x8f005d5ef7f59f9bull, 0x5c835e1665c43748ull },
+    { 0xa4bc7d1934f70924ull, 0x19a87f2a457dac9full },
+    { 0xb8053e2bc2319e73ull, 0xcb2da55210a4443dull },
+    { 0xc90fdaa22168c234ull, 0xc4c6628b80dc1cd1ull },
+};
+static const int8_t atan_tab_e[8] = { -4, -3, -2, -2, -1, -1, -1, -1 };
+
+/* atan(z), 0 <= z <= 1: atan(k/8) + atan((z - k/8) / (1 + z k/8)) */
+static XF xf_atan01(XF z)
+{
+    int shift = 127 - (z.e + 4);
+    unsigned k = z.m && shift < 128 ? (unsigned)((z.m >> shift) + 1) / 2 : 0;
+    XF t = z, t2, pw, sum;
+
+    if (k > 8) {
+        k = 8;
+    }
+    if (k) {
+        XF c = xf_make(false, 127 - 3, k);
+        t = xf_div(xf_sub(z, c), xf_add(xf_from_int(1), xf_mul(z, c)));
+    }
+    t2 = xf_mul(t, t);
+    pw = t;
+    sum = (XF){ 0 };
+    for (uint32_t n = 3; n < 400; n += 2) {
+        XF term;
+        pw = xf_neg(xf_mul(pw, t2));
+        term = xf_div_small(pw, n);
+        sum = xf_add(sum, term);
+        if (xf_negligible(term, sum)) {
+            break;
+        }
+    }
+    sum = xf_add(t, sum);
+    if (k) {
+        sum = xf_add(xf_const(atan_tab[k - 1][0], atan_tab[k - 1][1],
+                              atan_tab_e[k - 1]), sum);
+    }
+    return sum;
+}
+
+/* Round to the 64-bit significand, ignoring the precision control */
+static F80 round_xf(SX *x, XF v, bool exact)
+{
+    static const Fmt f = { 64, 16383, 0x7ffe, true };
+    uint64_t q;
+    int32_t be;
+
+    if (!v.m) {
+        set_c1(x, false);
+        return make_zero(v.s);
+    }
+    if (v.e == -16383 && (uint64_t)(v.m >> 64) == ~0ull) {
+        /*
+         * Just below the smallest normal: the transcendental unit detects
+         * tininess after rounding, so rounding up to it is no underflow.
+         */
+        int rc = (x->cw >> 10) & 3;
+        bool up = rc == 0 ? (uint64_t)v.m >> 63 : rc == (v.s ? 1 : 2);
+        if (up) {
+            x->exc |= SW_PE;
+            set_c1(x, true);
+            return (F80){ 1ull << 63, (uint16_t)(v.s << 15 | 1) };
+        }
+    }
+    round_core(x, &f, v.s, v.e, v.m | !exact, &q, &be);
+    if (be > f.emax) {
+        return make_inf(v.s);
+    }
+    return (F80){ q, (uint16_t)(v.s << 15 | be) };
+}
+
 /* ---- Instructions ---- */
 
 static uint64_t ld_le(const uint8_t *p, int n)
@@ -911,6 +1269,8 @@ static bool push_check(SX *x)
     return true;
 }
 
+static void to_bcd(SX *x, F80 v, uint8_t *mem);
+
 /* fst/fist family to memory; returns false if the instruction is unknown */
 static void store_insn(SX *x, unsigned b, unsigned reg, uint8_t *mem)
 {
@@ -943,6 +1303,9 @@ static void store_insn(SX *x, unsigned b, unsigned reg, uint8_t *mem)
     case 0xdd1: case 0xdf7:
         st_le(mem, to_int(x, v, 64, reg == 1), 8);
         break;
+    case 0xdf6:
+        to_bcd(x, v, mem);
+        break;
     }
     if (x->exc & ~x->cw & (SW_IE | SW_ZE | SW_DE | SW_OE | SW_UE)) {
         return;
@@ -971,6 +1334,671 @@ static bool fcmov_cond(unsigned b, unsigned modrm, uint64_t fl)
         break;
     }
     return b == 0xdb ? !c : c;
+}
+
+/* ---- Constants, fxtract, fscale, fprem, BCD, transcendentals ---- */
+
+/*
+ * fldl2t ... fldln2: the x87 holds the constants with more than 64 bits
+ * and rounds them under the rounding control (not the precision
+ * control), without flagging PE.  dir: the round-to-nearest value is
+ * above (+1) or below (-1) the true constant.
+ */
+static void insn_fldconst(SX *x, unsigned modrm)
+{
+    static const struct {
+        uint64_t m;
+        uint16_t se;
+        int8_t dir;
+    } c[5] = {
+        { 0xd49a784bcd1b8afeull, 0x4000, -1 },     /* log2(10) */
+        { 0xb8aa3b295c17f0bcull, 0x3fff, 1 },      /* log2(e) */
+        { 0xc90fdaa22168c235ull, 0x4000, 1 },      /* pi */
+        { 0x9a209a84fbcff799ull, 0x3ffd, 1 },      /* log10(2) */
+        { 0xb17217f7d1cf79acull, 0x3ffe, 1 },      /* ln(2) */
+    };
+    int rc = (x->cw >> 10) & 3, i = modrm - 0xe9;
+    F80 v = { c[i].m, c[i].se };
+
+    if (!push_check(x)) {
+        return;
+    }
+    if (c[i].dir > 0 && (rc == 1 || rc == 3)) {
+        v.m--;
+    } else if (c[i].dir < 0 && rc == 2) {
+        v.m++;
+    }
+    set_c1(x, false);
+    st_push(x, v);
+}
+
+/*
+ * ST(0) and ST(1) both in use?  If not, a stack underflow, whose masked
+ * response writes the indefinite to ST(dst) (and pops).
+ */
+static bool need_two(SX *x, int dst, bool pop)
+{
+    if (!st_empty(x, 0) && !st_empty(x, 1)) {
+        return true;
+    }
+    if (!stack_fault(x, false)) {
+        st_set(x, dst, f80_indef);
+        if (pop) {
+            st_pop(x);
+        }
+    }
+    return false;
+}
+
+/* Unsupported formats and NaN operands; true when they decide *res */
+static bool nan_operands(SX *x, F80 fa, const U *a, F80 fb, const U *b,
+                         F80 *res)
+{
+    if (a->k == K_BAD || b->k == K_BAD) {
+        x->exc |= SW_IE;
+        *res = f80_indef;
+        return true;
+    }
+    if (is_nan(a) || is_nan(b)) {
+        if (a->k == K_SNAN || b->k == K_SNAN) {
+            x->exc |= SW_IE;
+        }
+        *res = pick_nan(fa, a, fb, b);
+        return true;
+    }
+    return false;
+}
+
+static F80 invalid(SX *x)
+{
+    x->exc |= SW_IE;
+    return f80_indef;
+}
+
+/* Flags the denormal operands; true when an unmasked DE stops here */
+static bool denormal_stop(SX *x, const U *a, const U *b)
+{
+    if (a->den || (b && b->den)) {
+        x->exc |= SW_DE;
+    }
+    return no_result(x);
+}
+
+/* The result of a two-operand instruction to ST(dst), then the pop */
+static void put_result(SX *x, int dst, bool pop, F80 res)
+{
+    if (no_result(x)) {
+        return;
+    }
+    st_set(x, dst, res);
+    if (pop) {
+        st_pop(x);
+    }
+}
+
+static void insn_fxtract(SX *x)
+{
+    F80 v = *st(x, 0), sig;
+    U u = unpack80(v);
+
+    if (st_empty(x, 0) || !st_empty(x, 7)) {
+        if (!stack_fault(x, !st_empty(x, 0))) {
+            st_set(x, 0, f80_indef);
+            st_push(x, f80_indef);
+        }
+        return;
+    }
+    set_c1(x, false);
+    if (u.k == K_BAD) {
+        v = sig = invalid(x);
+    } else if (is_nan(&u)) {
+        if (u.k == K_SNAN) {
+            x->exc |= SW_IE;
+        }
+        v = sig = quiet(v);
+    } else if (u.k == K_ZERO) {
+        x->exc |= SW_ZE;
+        sig = v;
+        v = make_inf(true);
+    } else if (u.k == K_INF) {
+        sig = v;
+        v = make_inf(false);
+    } else {
+        if (denormal_stop(x, &u, NULL)) {
+            return;
+        }
+        sig = (F80){ u.m, (uint16_t)(u.s << 15 | 0x3fff) };
+        v = from_int(u.e);
+    }
+    if (no_result(x)) {
+        return;
+    }
+    st_set(x, 0, v);
+    st_push(x, sig);
+}
+
+static void insn_fscale(SX *x)
+{
+    F80 fa = *st(x, 0), fb = *st(x, 1), res;
+    U a = unpack80(fa), b = unpack80(fb);
+    int32_t n;
+
+    if (!need_two(x, 0, false)) {
+        return;
+    }
+    set_c1(x, false);
+    if (nan_operands(x, fa, &a, fb, &b, &res)) {
+        put_result(x, 0, false, res);
+        return;
+    }
+    if (b.k == K_INF) {
+        if ((!b.s && a.k == K_ZERO) || (b.s && a.k == K_INF)) {
+            res = invalid(x);
+        } else {
+            if (denormal_stop(x, &a, NULL)) {
+                return;
+            }
+            res = b.s ? make_zero(a.s) : make_inf(a.s);
+        }
+        put_result(x, 0, false, res);
+        return;
+    }
+    if (denormal_stop(x, &a, &b)) {
+        return;
+    }
+    if (a.k != K_NORM) {
+        put_result(x, 0, false, fa);
+        return;
+    }
+    if (b.k == K_ZERO || b.e < 0) {
+        n = 0;
+    } else if (b.e > 20) {
+        n = 1 << 21;
+    } else {
+        n = (int32_t)(b.m >> (63 - b.e));
+    }
+    if (b.s) {
+        n = -n;
+    }
+    res = round_xf(x, xf_ldexp(xf_from_u(&a), n), true);
+    put_result(x, 0, false, res);
+}
+
+/*
+ * fprem (truncated quotient) and fprem1 (quotient rounded to nearest):
+ * exact, with the quotient's low bits in C0 C3 C1.  An exponent
+ * difference d of 64 or more gives a partial remainder (C2 set): the
+ * quotient's top N bits are removed, N = 32 + (d - 32) mod 32 (what the
+ * hardware does; the SDM only says 32 to 63).
+ */
+
+static void insn_fprem(SX *x, bool ieee)
+{
+    F80 fa = *st(x, 0), fb = *st(x, 1), res;
+    U a = unpack80(fa), b = unpack80(fb);
+    uint64_t q = 0;
+    u128 rem, B;
+    int32_t d, unit;
+    bool neg;
+
+    x->sw &= ~SW_C2;
+    if (!need_two(x, 0, false)) {
+        return;
+    }
+    set_c1(x, false);
+    if (nan_operands(x, fa, &a, fb, &b, &res)) {
+        put_result(x, 0, false, res);
+        return;
+    }
+    if (a.k == K_INF || b.k == K_ZERO) {
+        put_result(x, 0, false, invalid(x));
+        return;
+    }
+    if (denormal_stop(x, &a, &b)) {
+        return;
+    }
+    if (a.k == K_ZERO || b.k == K_INF) {
+        /* a denormal goes through the underflow response */
+        if (a.k == K_NORM) {
+            fa = round_xf(x, xf_from_u(&a), true);
+        }
+        x->sw &= ~(SW_C0 | SW_C1 | SW_C3);
+        put_result(x, 0, false, fa);
+        return;
+    }
+    d = a.e - b.e;
+    B = b.m;
+    neg = a.s;
+    if (d >= 64) {
+        /* partial: a - b * trunc(a / (b * 2^(d - N))) * 2^(d - N) */
+        int n = 32 + (d - 32) % 32;
+        rem = a.m % B;
+        for (int i = 0; i < n; i++) {
+            rem <<= 1;
+            if (rem >= B) {
+                rem -= B;
+            }
+        }
+        unit = a.e - 63 - n;            /* rem's units: 2^unit */
+        x->sw |= SW_C2;
+        res = round_xf(x, xf_make(neg, unit + 127, rem), true);
+        set_c1(x, false);
+        put_result(x, 0, false, res);
+        return;
+    }
+    if (d < 0) {
+        /* |a| < |b|: the quotient is 0, or 1 for fprem1 above |b| / 2 */
+        rem = a.m;
+        unit = a.e - 63;
+        if (ieee && d == -1 && a.m > b.m) {
+            rem = ((u128)b.m << 1) - a.m;
+            q = 1;
+            neg = !neg;
+        }
+    } else {
+        rem = a.m;
+        if (rem >= B) {
+            rem -= B;
+            q = 1;
+        }
+        for (int i = 0; i < d; i++) {
+            rem <<= 1;
+            q <<= 1;
+            if (rem >= B) {
+                rem -= B;
+                q |= 1;
+            }
+        }
+        unit = b.e - 63;
+        if (ieee && (rem * 2 > B || (rem * 2 == B && (q & 1)))) {
+            rem = B - rem;
+            q++;
+            neg = !neg;
+        }
+    }
+    res = rem ? round_xf(x, xf_make(neg, unit + 127, rem), true)
+              : make_zero(a.s);
+    x->sw &= ~(SW_C0 | SW_C1 | SW_C3);
+    x->sw |= (q & 4 ? SW_C0 : 0) | (q & 2 ? SW_C3 : 0) | (q & 1 ? SW_C1 : 0);
+    put_result(x, 0, false, res);
+}
+
+/* fbld: 18 packed BCD digits and a sign byte */
+static F80 from_bcd(const uint8_t *mem)
+{
+    int64_t v = 0;
+    F80 r;
+
+    for (int i = 8; i >= 0; i--) {
+        v = v * 100 + (mem[i] >> 4) * 10 + (mem[i] & 15);
+    }
+    r = from_int(v);
+    r.se |= (mem[9] & 0x80) << 8;
+    return r;
+}
+
+/* fbstp: round to an integer; beyond 18 digits the BCD indefinite */
+static void to_bcd(SX *x, F80 v, uint8_t *mem)
+{
+    static const uint64_t max = 999999999999999999ull;
+    U u = unpack80(v);
+    uint16_t exc = x->exc;
+    uint64_t q;
+
+    memset(mem, 0, 10);
+    q = to_int(x, v, 64, false);
+    if ((x->exc & SW_IE) && !(exc & SW_IE)) {
+        goto indefinite;
+    }
+    if (u.s) {
+        q = -q;
+    }
+    if (q > max) {
+        x->exc = exc | SW_IE;
+        set_c1(x, false);
+        goto indefinite;
+    }
+    for (int i = 0; i < 9; i++) {
+        mem[i] = (uint8_t)(q % 10 | (q / 10 % 10) << 4);
+        q /= 100;
+    }
+    mem[9] = u.s ? 0x80 : 0;
+    return;
+indefinite:
+    mem[7] = 0xc0;
+    mem[8] = 0xff;
+    mem[9] = 0xff;
+}
+
+/* 2^x - 1 */
+static void insn_f2xm1(SX *x)
+{
+    F80 v = *st(x, 0);
+    U u = unpack80(v);
+    XF r;
+
+    if (st_empty(x, 0)) {
+        if (!stack_fault(x, false)) {
+            st_set(x, 0, f80_indef);
+        }
+        return;
+    }
+    set_c1(x, false);
+    if (u.k == K_BAD) {
+        v = invalid(x);
+    } else if (is_nan(&u)) {
+        if (u.k == K_SNAN) {
+            x->exc |= SW_IE;
+        }
+        v = quiet(v);
+    } else if (u.k == K_INF) {
+        v = u.s ? (F80){ 1ull << 63, 0xbfff } : v;
+    } else if (u.k == K_NORM) {
+        if (denormal_stop(x, &u, NULL)) {
+            return;
+        }
+        if (u.e == 0 && u.m == 1ull << 63) {
+            /*
+             * 2^-1 - 1 is exact, 2^1 - 1 comes out as if from below;
+             * both inexact (as AMD's)
+             */
+            v = u.s ? (F80){ 1ull << 63, 0xbffe }
+                    : round_xf(x, xf_make(false, -1, ~(u128)0), false);
+            x->exc |= SW_PE;
+        } else if (u.e >= 0) {
+            /* outside [-1, 1], undefined: unchanged, inexact (as AMD's) */
+            x->exc |= SW_PE;
+        } else {
+            r = xf_expm1(xf_mul(xf_from_u(&u), xf_ln2()));
+            v = round_xf(x, r, false);
+        }
+    }
+    if (!no_result(x)) {
+        st_set(x, 0, v);
+    }
+}
+
+/* fyl2x, fyl2xp1: ST(1) = ST(1) * log2(ST(0) (+ 1)), pop */
+static void insn_fyl2x(SX *x, bool plus1)
+{
+    F80 fx = *st(x, 0), fy = *st(x, 1), res;
+    U ux = unpack80(fx), uy = unpack80(fy);
+    bool exact, small;
+    XF l;
+
+    if (!need_two(x, 1, true)) {
+        return;
+    }
+    set_c1(x, false);
+    if (nan_operands(x, fx, &ux, fy, &uy, &res)) {
+        put_result(x, 1, true, res);
+        return;
+    }
+    if (plus1) {
+        /* log2(1 + x) has the sign of x; x < -1 is outside the domain */
+        bool below = ux.s && ux.k != K_ZERO &&
+                     (ux.k == K_INF || ux.e >= 0);
+        if (below && ux.k == K_INF) {
+            res = invalid(x);
+        } else if (below) {
+            /* x <= -1, undefined: x, inexact (as AMD's) */
+            if (denormal_stop(x, &uy, NULL)) {
+                return;
+            }
+            x->exc |= SW_PE;
+            res = fx;
+        } else if (ux.k == K_ZERO || uy.k == K_ZERO) {
+            if ((ux.k == K_ZERO && uy.k == K_INF) ||
+                (uy.k == K_ZERO && ux.k == K_INF)) {
+                res = invalid(x);
+            } else {
+                if (denormal_stop(x, &ux, &uy)) {
+                    return;
+                }
+                res = make_zero(ux.s ^ uy.s);
+            }
+        } else if (ux.k == K_INF || uy.k == K_INF) {
+            if (denormal_stop(x, &ux, &uy)) {
+                return;
+            }
+            res = make_inf(ux.s ^ uy.s);
+        } else {
+            if (denormal_stop(x, &ux, &uy)) {
+                return;
+            }
+            if (ux.e < -1) {
+                XF xv = xf_from_u(&ux);
+                l = xf_mul(xf_2atanh(xf_div(xv, xf_add(xf_from_int(2), xv))),
+                           xf_log2e());
+            } else {
+                l = xf_log2(xf_add(xf_from_int(1), xf_from_u(&ux)), &exact);
+            }
+            res = round_xf(x, xf_mul(xf_from_u(&uy), l), false);
+        }
+        put_result(x, 1, true, res);
+        return;
+    }
+    if (ux.s && ux.k != K_ZERO) {
+        res = invalid(x);
+    } else if (ux.k == K_ZERO) {
+        if (uy.k == K_ZERO) {
+            res = invalid(x);
+        } else {
+            /* divide-by-zero, without a denormal y's DE */
+            if (uy.k != K_INF) {
+                x->exc |= SW_ZE;
+            }
+            res = make_inf(!uy.s);
+        }
+    } else if (ux.k == K_INF) {
+        if (uy.k == K_ZERO) {
+            res = invalid(x);
+        } else {
+            if (denormal_stop(x, &uy, NULL)) {
+                return;
+            }
+            res = make_inf(uy.s);
+        }
+    } else {
+        bool one = ux.e == 0 && ux.m == 1ull << 63;
+        small = ux.e < 0;
+        if (uy.k == K_INF && one) {
+            res = invalid(x);
+        } else if (uy.k == K_INF || uy.k == K_ZERO || one) {
+            if (denormal_stop(x, &ux, &uy)) {
+                return;
+            }
+            res = uy.k == K_INF ? make_inf(uy.s ^ small)
+                                : make_zero(uy.s ^ (small && !one));
+        } else {
+            if (denormal_stop(x, &ux, &uy)) {
+                return;
+            }
+            l = xf_log2(xf_from_u(&ux), &exact);
+            res = round_xf(x, xf_mul(xf_from_u(&uy), l), exact);
+            /* inexact even when exact, as the hardware: tiny underflows */
+            x->exc |= SW_PE;
+            if (!(res.se & 0x7fff) && res.m) {
+                x->exc |= SW_UE;
+            }
+        }
+    }
+    put_result(x, 1, true, res);
+}
+
+static XF xf_pi_frac(unsigned num, unsigned den_log2)
+{
+    XF p = xf_pi();
+
+    if (num == 3) {
+        p = xf_add(p, xf_ldexp(p, 1));
+    }
+    return xf_ldexp(p, -(int32_t)den_log2);
+}
+
+/* fpatan: ST(1) = atan2(ST(1), ST(0)), pop */
+static void insn_fpatan(SX *x)
+{
+    F80 fx = *st(x, 0), fy = *st(x, 1), res;
+    U ux = unpack80(fx), uy = unpack80(fy);
+    bool zero = false;
+    XF a;
+
+    if (!need_two(x, 1, true)) {
+        return;
+    }
+    set_c1(x, false);
+    if (nan_operands(x, fx, &ux, fy, &uy, &res)) {
+        put_result(x, 1, true, res);
+        return;
+    }
+    if (denormal_stop(x, &ux, &uy)) {
+        return;
+    }
+    /* every result has the sign of y (rounded with it) */
+    if (uy.k == K_ZERO || (ux.k == K_INF && uy.k != K_INF)) {
+        zero = !ux.s;
+        a = xf_pi();
+    } else if (ux.k == K_ZERO) {
+        a = xf_pi_frac(1, 1);
+    } else if (uy.k == K_INF) {
+        a = ux.k != K_INF ? xf_pi_frac(1, 1) : xf_pi_frac(ux.s ? 3 : 1, 2);
+    } else {
+        XF ay = xf_abs(xf_from_u(&uy)), ax = xf_abs(xf_from_u(&ux));
+        if (uy.e < ux.e || (uy.e == ux.e && uy.m <= ux.m)) {
+            a = xf_atan01(xf_div(ay, ax));
+        } else {
+            a = xf_sub(xf_pi_frac(1, 1), xf_atan01(xf_div(ax, ay)));
+        }
+        if (ux.s) {
+            a = xf_sub(xf_pi(), a);
+        }
+    }
+    a.s = uy.s;
+    res = zero ? make_zero(uy.s) : round_xf(x, a, false);
+    put_result(x, 1, true, res);
+}
+
+/*
+ * x = k * P + r, |r| <= P / 2, exactly, where P is the x87's 66-bit
+ * approximation of pi/2 (which makes large arguments come out as on the
+ * x87, not as the true sine); returns r and k mod 4.
+ */
+static XF trig_reduce(const U *u, unsigned *quadrant)
+{
+    static const u128 P = (u128)3 << 64 | 0x243f6a8885a308d3ull;
+    int32_t n = u->e + 2;
+    unsigned q = 0;
+    u128 rem = u->m;
+    bool neg = false;
+
+    if (n < 0) {
+        *quadrant = 0;
+        return (XF){ false, u->e, (u128)u->m << 64 };
+    }
+    for (int i = 0; i < n; i++) {
+        rem <<= 1;
+        q <<= 1;
+        if (rem >= P) {
+            rem -= P;
+            q |= 1;
+        }
+    }
+    if (rem > P / 2) {
+        rem = P - rem;
+        q++;
+        neg = true;
+    }
+    *quadrant = q & 3;
+    return xf_make(neg, 127 - 65, rem);
+}
+
+/* fsin (fe), fcos (ff), fsincos (fb), fptan (f2) */
+static void insn_trig(SX *x, unsigned modrm)
+{
+    bool push = modrm == 0xfb || modrm == 0xf2;
+    F80 v = *st(x, 0), r0, r1 = { 1ull << 63, 0x3fff };
+    U u = unpack80(v);
+    XF r, sn, cs, s, c;
+    unsigned quad;
+
+    x->sw &= ~SW_C2;
+    if (st_empty(x, 0) || (push && !st_empty(x, 7))) {
+        if (!stack_fault(x, !st_empty(x, 0))) {
+            st_set(x, 0, f80_indef);
+            if (push) {
+                st_push(x, f80_indef);
+            }
+        }
+        return;
+    }
+    set_c1(x, false);
+    if (u.k == K_BAD || u.k == K_INF) {
+        r0 = r1 = invalid(x);
+    } else if (is_nan(&u)) {
+        if (u.k == K_SNAN) {
+            x->exc |= SW_IE;
+        }
+        r0 = r1 = quiet(v);
+    } else if (u.k == K_ZERO) {
+        r0 = modrm == 0xff ? r1 : v;
+        if (modrm == 0xfb) {
+            r1 = (F80){ 1ull << 63, 0x3fff };
+        }
+    } else if (u.e >= 63) {
+        x->sw |= SW_C2;
+        return;
+    } else {
+        if (denormal_stop(x, &u, NULL)) {
+            return;
+        }
+        r = trig_reduce(&u, &quad);
+        xf_sincos(r, &sn, &cs);
+        switch (quad) {
+        case 0:
+            s = sn;
+            c = cs;
+            break;
+        case 1:
+            s = cs;
+            c = xf_neg(sn);
+            break;
+        case 2:
+            s = xf_neg(sn);
+            c = xf_neg(cs);
+            break;
+        default:
+            s = xf_neg(cs);
+            c = sn;
+            break;
+        }
+        if (u.s) {
+            s = xf_neg(s);
+        }
+        switch (modrm) {
+        case 0xfe:
+            r0 = round_xf(x, s, false);
+            break;
+        case 0xff:
+            r0 = round_xf(x, c, false);
+            break;
+        case 0xf2:
+            r0 = round_xf(x, xf_div(s, c), false);
+            break;
+        default:
+            /* C1 tells of the sine's rounding */
+            r1 = round_xf(x, c, false);
+            r0 = round_xf(x, s, false);
+            break;
+        }
+    }
+    if (no_result(x)) {
+        return;
+    }
+    st_set(x, 0, r0);
+    if (push) {
+        st_push(x, r1);
+    }
 }
 
 static bool exec_mem(SX *x, unsigned b, unsigned reg, uint8_t *mem)
@@ -1005,7 +2033,7 @@ static bool exec_mem(SX *x, unsigned b, unsigned reg, uint8_t *mem)
         F80 v;
         switch (b << 4 | reg) {
         case 0xd90: case 0xdd0: case 0xdb5: case 0xdf0: case 0xdb0:
-        case 0xdf5:
+        case 0xdf5: case 0xdf4:
             if (!push_check(x)) {
                 return true;
             }
@@ -1021,6 +2049,9 @@ static bool exec_mem(SX *x, unsigned b, unsigned reg, uint8_t *mem)
                 break;
             case 0xdf0:
                 v = from_int((int16_t)ld_le(mem, 2));
+                break;
+            case 0xdf4:
+                v = from_bcd(mem);
                 break;
             case 0xdb0:
                 v = from_int((int32_t)ld_le(mem, 4));
@@ -1038,7 +2069,7 @@ static bool exec_mem(SX *x, unsigned b, unsigned reg, uint8_t *mem)
             return true;
         case 0xd92: case 0xd93: case 0xdd2: case 0xdd3: case 0xdb7:
         case 0xdf1: case 0xdf2: case 0xdf3: case 0xdb1: case 0xdb2:
-        case 0xdb3: case 0xdd1: case 0xdf7:
+        case 0xdb3: case 0xdd1: case 0xdf7: case 0xdf6:
             store_insn(x, b, reg, mem);
             return true;
         }
@@ -1177,6 +2208,30 @@ static bool exec_reg(SX *x, unsigned b, unsigned modrm, uint64_t *fl)
                 st_push(x, modrm == 0xe8 ? (F80){ 1ull << 63, 0x3fff }
                                          : make_zero(false));
             }
+            return true;
+        case 0xe9: case 0xea: case 0xeb: case 0xec: case 0xed:
+            insn_fldconst(x, modrm);
+            return true;
+        case 0xf0:
+            insn_f2xm1(x);
+            return true;
+        case 0xf1: case 0xf9:
+            insn_fyl2x(x, modrm == 0xf9);
+            return true;
+        case 0xf2: case 0xfb: case 0xfe: case 0xff:
+            insn_trig(x, modrm);
+            return true;
+        case 0xf3:
+            insn_fpatan(x);
+            return true;
+        case 0xf4:
+            insn_fxtract(x);
+            return true;
+        case 0xf5: case 0xf8:
+            insn_fprem(x, modrm == 0xf5);
+            return true;
+        case 0xfd:
+            insn_fscale(x);
             return true;
         case 0xf6:
             x->top = (x->top - 1) & 7;
