@@ -70,7 +70,8 @@ for a in $accels; do
     set -- "$@" --accel "$a"
 done
 
-# In-guest sequential IDE read/write vs QEMU and the host (disk-bench.py)
+# In-guest disk I/O (IDE dd; virtio-blk diskbench: sequential, random QD1/QD32)
+# vs QEMU and the host on the same file (disk-bench.py)
 python3 "$here/disk-bench.py" --guest "$build/guest" --emu "$build/emu" \
     --qemu "$qemu_path" --runs "$runs" --timeout "$timeout" \
     --out "$build/bench" "$@" ||
