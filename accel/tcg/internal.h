@@ -18,12 +18,15 @@
 extern TBStatistics tb_stats;
 
 /*
- * The per-vCPU jump cache: 64 groups of 64 TB pointers; a group holds the
- * pcs of one page (so that a page's entries can be dropped together).
- * translator_goto_ptr computes the same index in generated code.
+ * The per-vCPU jump cache: 2^TB_JC_GROUP_BITS groups of 2^TB_JC_SLOT_BITS
+ * TB pointers; a group holds the pcs of one page (so that a page's
+ * entries can be dropped together), a pc's slot is its page offset
+ * folded to TB_JC_SLOT_BITS.  translator_goto_ptr computes the same
+ * index in generated code.
  */
 #define TB_JC_GROUP_BITS 6
-#define TB_JC_BITS (2 * TB_JC_GROUP_BITS)
+#define TB_JC_SLOT_BITS 6
+#define TB_JC_BITS (TB_JC_GROUP_BITS + TB_JC_SLOT_BITS)
 #define TB_JC_SIZE (1u << TB_JC_BITS)
 
 struct TBJumpCache {
@@ -39,13 +42,13 @@ static inline unsigned tb_jc_group(uint64_t pc)
 }
 
 /* Within the page: offset bits 0-5 xor bits 6-11 */
-_Static_assert(TARGET_PAGE_BITS >= 2 * TB_JC_GROUP_BITS,
-               "the jump cache hash takes 12 bits of page offset");
+_Static_assert(TARGET_PAGE_BITS >= 2 * TB_JC_SLOT_BITS,
+               "the jump cache folds 12 bits of page offset");
 static inline unsigned tb_jc_hash(uint64_t pc)
 {
-    return (tb_jc_group(pc) << TB_JC_GROUP_BITS) |
-           (unsigned)((pc ^ (pc >> TB_JC_GROUP_BITS)) &
-                      ((1u << TB_JC_GROUP_BITS) - 1));
+    return (tb_jc_group(pc) << TB_JC_SLOT_BITS) |
+           (unsigned)((pc ^ (pc >> TB_JC_SLOT_BITS)) &
+                      ((1u << TB_JC_SLOT_BITS) - 1));
 }
 
 /*

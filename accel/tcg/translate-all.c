@@ -342,9 +342,9 @@ void tb_jmp_cache_clear(CPUState *cs)
 
 static void jc_clear_group(TBJumpCache *jc, uint64_t addr)
 {
-    unsigned base = tb_jc_group(addr) << TB_JC_GROUP_BITS;
+    unsigned base = tb_jc_group(addr) << TB_JC_SLOT_BITS;
 
-    for (unsigned i = 0; i < (1u << TB_JC_GROUP_BITS); i++) {
+    for (unsigned i = 0; i < (1u << TB_JC_SLOT_BITS); i++) {
         __atomic_store_n(&jc->tb[base + i], NULL, __ATOMIC_RELAXED);
     }
 }

@@ -59,9 +59,9 @@ void translator_goto_ptr(DisasContextBase *db, TCGv_i64 pc)
     p = tcg_temp_new_ptr();
 
     /* tb_jc_hash(pc) * sizeof(pointer) */
-    tcg_gen_shri_i64(t, pc, TB_JC_GROUP_BITS);
+    tcg_gen_shri_i64(t, pc, TB_JC_SLOT_BITS);
     tcg_gen_xor_i64(idx, pc, t);
-    tcg_gen_andi_i64(idx, idx, (1u << TB_JC_GROUP_BITS) - 1);
+    tcg_gen_andi_i64(idx, idx, (1u << TB_JC_SLOT_BITS) - 1);
     {
         TCGv_i64 g = tcg_temp_new_i64();
         TCGv_i64 u = tcg_temp_new_i64();
@@ -75,7 +75,7 @@ void translator_goto_ptr(DisasContextBase *db, TCGv_i64 pc)
         tcg_temp_free_i64(g);
         tcg_temp_free_i64(u);
     }
-    tcg_gen_shli_i64(t, t, TB_JC_GROUP_BITS);
+    tcg_gen_shli_i64(t, t, TB_JC_SLOT_BITS);
     tcg_gen_or_i64(idx, idx, t);
     tcg_gen_shli_i64(idx, idx, 3);
 
