@@ -24,21 +24,37 @@ static int probe(CPUX86State *env, uint64_t addr, uint64_t len,
                               0);
 }
 
-/* rep stos: n elements of size sz at host dst, each the low sz bytes of v */
+/*
+ * rep stos: n elements of size sz at host dst, each the low sz bytes of v.
+ * Wider elements go by memset when their bytes are all alike (zeroing,
+ * the common case), else by one 64-byte run of the pattern doubled with
+ * memcpy: an element at a time ran at a fifth of memset's speed.
+ */
 static void fill(uint8_t *dst, uint64_t n, unsigned sz, uint64_t v)
 {
+    uint64_t len = n * sz, done;
     uint8_t le[8];
+    bool alike = true;
 
-    if (sz == 1) {
-        memset(dst, (int)(v & 0xff), n);
-        return;
-    }
     /* guest memory is little-endian whatever the host */
     for (unsigned i = 0; i < sz; i++) {
         le[i] = (uint8_t)(v >> (8 * i));
+        alike &= le[i] == le[0];
     }
-    for (uint64_t i = 0; i < n; i++) {
-        memcpy(dst + i * sz, le, sz);
+    if (alike) {
+        memset(dst, le[0], len);
+        return;
+    }
+    /* 64 and len are multiples of sz: every copy keeps the phase */
+    done = MIN(len, 64);
+    for (uint64_t i = 0; i < done; i += sz) {
+        memcpy(dst + i, le, sz);
+    }
+    while (done < len) {
+        uint64_t chunk = MIN(done, len - done);
+
+        memcpy(dst + done, dst, chunk);
+        done += chunk;
     }
 }
 
