@@ -522,16 +522,84 @@ void flatview_unref(FlatView *fv)
     }
 }
 
+/*
+ * Each thread keeps a reference to the views it got last, tagged with
+ * the address space's view generation: while the generation is the same,
+ * a new reference is one atomic increment, without current_map_lock (a
+ * DMA engine walking a descriptor table, port I/O and TLB fills take
+ * views thousands of times per guest I/O: the lock was a fifth of the
+ * vCPU thread in an IDE write).  Generations come from one counter for
+ * all address spaces, so an entry never matches a later address space
+ * that reuses a freed one's memory.  A thread holds at most
+ * VIEW_CACHE_WAYS stale views, released when it looks again or exits.
+ */
+#define VIEW_CACHE_WAYS 4
+
+typedef struct ViewCacheEntry {
+    AddressSpace *as;
+    uint64_t gen;
+    FlatView *fv;
+} ViewCacheEntry;
+
+static uint64_t view_gen_counter;
+static pthread_key_t view_cache_key;
+static pthread_once_t view_cache_once = PTHREAD_ONCE_INIT;
+static __thread ViewCacheEntry view_cache[VIEW_CACHE_WAYS];
+static __thread unsigned view_cache_next;
+
+static void view_cache_release(void *unused)
+{
+    (void)unused;
+    for (unsigned i = 0; i < VIEW_CACHE_WAYS; i++) {
+        if (view_cache[i].fv) {
+            flatview_unref(view_cache[i].fv);
+        }
+        view_cache[i] = (ViewCacheEntry){ 0 };
+    }
+}
+
+static void view_cache_key_init(void)
+{
+    if (pthread_key_create(&view_cache_key, view_cache_release) != 0) {
+        abort();
+    }
+}
+
 FlatView *address_space_get_flatview(AddressSpace *as)
 {
-    FlatView *fv;
+    uint64_t gen = __atomic_load_n(&as->view_gen, __ATOMIC_ACQUIRE);
+    ViewCacheEntry *e = NULL;
+    FlatView *fv, *stale;
 
+    for (unsigned i = 0; i < VIEW_CACHE_WAYS; i++) {
+        if (view_cache[i].as == as) {
+            if (view_cache[i].gen == gen && view_cache[i].fv) {
+                return flatview_ref(view_cache[i].fv);
+            }
+            e = &view_cache[i];
+            break;
+        }
+    }
+    if (!e) {
+        e = &view_cache[view_cache_next++ % VIEW_CACHE_WAYS];
+    }
     pthread_mutex_lock(&current_map_lock);
     fv = as->current_map;
+    gen = as->view_gen;
     if (fv) {
-        flatview_ref(fv);
+        flatview_ref(fv);               /* the caller's */
+        flatview_ref(fv);               /* the cache's */
     }
     pthread_mutex_unlock(&current_map_lock);
+    stale = e->fv;
+    *e = (ViewCacheEntry){ .as = as, .gen = gen, .fv = fv };
+    if (stale) {
+        flatview_unref(stale);
+    } else {
+        /* the first entry of this thread: drop the cache at its exit */
+        pthread_once(&view_cache_once, view_cache_key_init);
+        pthread_setspecific(view_cache_key, view_cache);
+    }
     return fv;
 }
 
@@ -539,6 +607,10 @@ static void address_space_set_flatview(AddressSpace *as, FlatView *fv)
 {
     pthread_mutex_lock(&current_map_lock);
     as->current_map = fv;
+    __atomic_store_n(&as->view_gen,
+                     __atomic_add_fetch(&view_gen_counter, 1,
+                                        __ATOMIC_RELAXED),
+                     __ATOMIC_RELEASE);
     pthread_mutex_unlock(&current_map_lock);
 }
 

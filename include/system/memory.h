@@ -252,6 +252,8 @@ struct AddressSpace {
     char *name;
     MemoryRegion *root;
     FlatView *current_map;
+    /* unique over all address spaces, new with every view (memory.c) */
+    uint64_t view_gen;
     TAILQ_ENTRY(AddressSpace) address_spaces_link;
 };
 

@@ -2,6 +2,7 @@
 #include "emu/osdep.h"
 #include "system/memory.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -1101,6 +1102,96 @@ static void test_dma(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Views taken from other threads (the per-thread view cache)          */
+
+typedef struct ViewThread {
+    AddressSpace *as;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int step, done;             /* the main thread's step, the thread's */
+    uint8_t seen[3][2];         /* what it read at 0x1000, per step, twice */
+    MemTxResult res[3][2];
+} ViewThread;
+
+static void view_thread_wait(ViewThread *t, int step)
+{
+    pthread_mutex_lock(&t->lock);
+    while (t->step < step) {
+        pthread_cond_wait(&t->cond, &t->lock);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void view_thread_set(ViewThread *t, int *field, int v)
+{
+    pthread_mutex_lock(&t->lock);
+    *field = v;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void *view_thread_fn(void *opaque)
+{
+    ViewThread *t = opaque;
+
+    for (int step = 0; step < 3; step++) {
+        view_thread_wait(t, step);
+        /* twice: the second read comes from the cached view */
+        for (int k = 0; k < 2; k++) {
+            FlatView *fv = address_space_get_flatview(t->as);
+            t->seen[step][k] = 0xee;
+            t->res[step][k] = address_space_read(t->as, 0x1000,
+                                                 &t->seen[step][k], 1);
+            flatview_unref(fv);
+        }
+        view_thread_set(t, &t->done, step + 1);
+    }
+    /* exits holding a cached view of the last topology: freed at exit */
+    return NULL;
+}
+
+static void test_view_threads(void **state)
+{
+    Fixture *f = *state;
+    ViewThread t = { .as = &f->as };
+    MemoryRegion ram;
+    uint8_t mem[0x1000];
+    pthread_t th;
+
+    memset(mem, 0x5a, sizeof(mem));
+    memory_region_init_ram_ptr(&ram, NULL, "ram", sizeof(mem), mem);
+    pthread_mutex_init(&t.lock, NULL);
+    pthread_cond_init(&t.cond, NULL);
+    assert_int_equal(pthread_create(&th, NULL, view_thread_fn, &t), 0);
+
+    /* step 0: nothing mapped; 1: RAM appears; 2: it goes again */
+    for (int step = 0; step < 3; step++) {
+        if (step == 1) {
+            memory_region_add_subregion(&f->root, 0x1000, &ram);
+        } else if (step == 2) {
+            memory_region_del_subregion(&f->root, &ram);
+        }
+        view_thread_set(&t, &t.step, step);
+        pthread_mutex_lock(&t.lock);
+        while (t.done < step + 1) {
+            pthread_cond_wait(&t.cond, &t.lock);
+        }
+        pthread_mutex_unlock(&t.lock);
+    }
+    assert_int_equal(pthread_join(th, NULL), 0);
+    for (int step = 0; step < 3; step++) {
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(t.res[step][k],
+                             step == 1 ? MEMTX_OK : MEMTX_DECODE_ERROR);
+            assert_int_equal(t.seen[step][k], step == 1 ? 0x5a : 0xff);
+        }
+    }
+    memory_region_finalize(&ram);
+    pthread_cond_destroy(&t.cond);
+    pthread_mutex_destroy(&t.lock);
+}
+
+/* ------------------------------------------------------------------ */
 /* System address spaces and info mtree                                */
 
 static void collect(void *opaque, const char *fmt, ...)
@@ -1211,6 +1302,7 @@ int main(void)
         T(test_listener),
         T(test_listener_order),
         T(test_dma),
+        T(test_view_threads),
         cmocka_unit_test(test_mtree),
     };
 
