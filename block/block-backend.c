@@ -931,6 +931,24 @@ static void blk_account_sync(BlockBackend *blk, BlkRequestType type,
     blk_account(blk, &req);
 }
 
+int blk_try_rw_inline(BlockBackend *blk, bool is_write, int64_t offset,
+                      struct iovec *iov, int niov)
+{
+    int64_t bytes = iov_size(iov, niov), start;
+
+    if (blk_check_request(blk, offset, bytes) < 0 || bytes == 0 ||
+        (is_write && (blk->read_only || !blk->wce))) {
+        return -EAGAIN;
+    }
+    start = now_ns();
+    if (bdrv_rw_inline(blk->root, is_write, offset, bytes, iov, niov) < 0) {
+        return -EAGAIN;
+    }
+    blk_account_sync(blk, is_write ? BLK_REQ_WRITE : BLK_REQ_READ, bytes, 0,
+                     start);
+    return 0;
+}
+
 int blk_pread(BlockBackend *blk, int64_t offset, void *buf, int64_t bytes)
 {
     int ret = blk_check_request(blk, offset, bytes);

@@ -154,6 +154,22 @@ int bdrv_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
     return ret < 0 ? ret : 0;
 }
 
+int bdrv_rw_inline(BlockDriverState *bs, bool is_write, int64_t offset,
+                   int64_t bytes, struct iovec *iov, int niov)
+{
+    if (!bs || !bs->drv || !bs->drv->rw_inline || !bs->drv->thread_safe ||
+        !request_valid(offset, bytes) || bytes == 0 || niov <= 0 ||
+        iov_total(iov, niov) != bytes || (is_write && bs->read_only)) {
+        return -EAGAIN;
+    }
+    /* past a format's end: the normal path zero-fills or fails it */
+    if (!bs->drv->is_protocol && offset + bytes > bs->total_bytes) {
+        return -EAGAIN;
+    }
+    return bs->drv->rw_inline(bs, is_write, offset, bytes, iov, niov) == 0
+           ? 0 : -EAGAIN;
+}
+
 int bdrv_pread(BlockDriverState *bs, int64_t offset, void *buf,
                int64_t bytes)
 {

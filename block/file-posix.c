@@ -1,6 +1,7 @@
 /* The "file" protocol: host files and block devices through POSIX calls. */
 #include "emu/osdep.h"
 #include "block/block_int.h"
+#include "emu/timer.h"
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -36,6 +37,8 @@ typedef struct FileState {
     bool has_punch_hole;
     size_t align;           /* request and memory alignment for O_DIRECT */
     EmuMutex rmw_lock;      /* serializes unaligned O_DIRECT writes */
+    /* file_rw_inline does no writes before this (monotonic ns; atomic) */
+    int64_t inline_writes_after;
 } FileState;
 
 /* ---- Locking ---- */
@@ -455,6 +458,53 @@ static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return ret;
 }
 
+/*
+ * An inline buffered write that took longer than this (the kernel
+ * throttling dirty pages, allocating blocks on a slow disk) stops inline
+ * writes for FILE_INLINE_WRITE_PAUSE_NS: they run on a vCPU thread, and
+ * the guest should not stall behind a slow disk.
+ */
+#define FILE_INLINE_WRITE_SLOW_NS   (2 * 1000 * 1000)
+#define FILE_INLINE_WRITE_PAUSE_NS  (1000 * 1000 * 1000)
+
+static int file_rw_inline(BlockDriverState *bs, bool is_write,
+                          uint64_t offset, uint64_t bytes, struct iovec *iov,
+                          int niov)
+{
+    FileState *s = bs->opaque;
+    int64_t t0;
+    ssize_t n;
+
+    /* O_DIRECT waits for the device, whatever RWF_NOWAIT says */
+    if (s->use_direct || niov > IOV_MAX || offset > INT64_MAX - bytes) {
+        return -EAGAIN;
+    }
+    if (!is_write) {
+        /* only from the page cache: EAGAIN where the disk would be read */
+        n = preadv2(s->fd, iov, niov, (off_t)offset, RWF_NOWAIT);
+        return n >= 0 && (uint64_t)n == bytes ? 0 : -EAGAIN;
+    }
+    /*
+     * Buffered writes: RWF_NOWAIT is not supported for them on most
+     * filesystems (ext4 says EOPNOTSUPP), so the write is made and timed.
+     */
+    t0 = get_clock_monotonic();
+    if (t0 < __atomic_load_n(&s->inline_writes_after, __ATOMIC_RELAXED)) {
+        return -EAGAIN;
+    }
+    n = pwritev(s->fd, iov, niov, (off_t)offset);
+    if (n >= 0 && (uint64_t)n == bytes && bytes >= FILE_EARLY_WRITEBACK_BYTES &&
+        !s->no_flush) {
+        sync_file_range(s->fd, offset, bytes, SYNC_FILE_RANGE_WRITE);
+    }
+    if (get_clock_monotonic() - t0 > FILE_INLINE_WRITE_SLOW_NS) {
+        __atomic_store_n(&s->inline_writes_after,
+                         get_clock_monotonic() + FILE_INLINE_WRITE_PAUSE_NS,
+                         __ATOMIC_RELAXED);
+    }
+    return n >= 0 && (uint64_t)n == bytes ? 0 : -EAGAIN;
+}
+
 /* ---- Size ---- */
 
 static int64_t file_getlength(BlockDriverState *bs)
@@ -758,6 +808,7 @@ static BlockDriver bdrv_file = {
     .close = file_close,
     .preadv = file_preadv,
     .pwritev = file_pwritev,
+    .rw_inline = file_rw_inline,
     .pwrite_zeroes = file_pwrite_zeroes,
     .pdiscard = file_pdiscard,
     .flush = file_flush,

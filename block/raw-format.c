@@ -109,6 +109,19 @@ static bool raw_write_changes_format(BlockDriverState *bs, uint64_t offset,
     return guess && strcmp(guess->format_name, "raw") != 0;
 }
 
+static int raw_rw_inline(BlockDriverState *bs, bool is_write, uint64_t offset,
+                         uint64_t bytes, struct iovec *iov, int niov)
+{
+    RawState *s = bs->opaque;
+
+    /* a probed image's first sector: raw_pwritev checks what is written */
+    if (is_write && bs->probed && offset < 512) {
+        return -EAGAIN;
+    }
+    return bdrv_rw_inline(bs->file, is_write, s->offset + offset, bytes, iov,
+                          niov);
+}
+
 static int raw_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        struct iovec *iov, int niov, int flags)
 {
@@ -181,6 +194,7 @@ static BlockDriver bdrv_raw = {
     .open = raw_open,
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
+    .rw_inline = raw_rw_inline,
     .pwrite_zeroes = raw_pwrite_zeroes,
     .pdiscard = raw_pdiscard,
     .getlength = raw_getlength,

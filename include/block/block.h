@@ -114,6 +114,15 @@ bool blk_change_medium(BlockBackend *blk, const char *filename,
                        const char *fmt, bool read_only, Error **errp);
 
 /* ---- Asynchronous I/O (completion in the main loop, BQL held) ---- */
+/*
+ * The read or write done now, in the caller's thread, if the image can do
+ * it without waiting on a disk (BlockDriver.rw_inline: page-cache reads,
+ * buffered writes with the write cache on): 0, counted in the statistics
+ * like any request.  Else -EAGAIN: submit it with blk_aio_*, which also
+ * reports any error.  Never calls a completion function.
+ */
+int blk_try_rw_inline(BlockBackend *blk, bool is_write, int64_t offset,
+                      struct iovec *iov, int niov);
 void blk_aio_preadv(BlockBackend *blk, int64_t offset, struct iovec *iov,
                     int niov, BlockCompletionFunc *cb, void *opaque);
 void blk_aio_pwritev(BlockBackend *blk, int64_t offset, struct iovec *iov,

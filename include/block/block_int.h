@@ -105,6 +105,16 @@ struct BlockDriver {
                   struct iovec *iov, int niov, int flags);
     int (*pwritev)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                    struct iovec *iov, int niov, int flags);
+    /*
+     * Optional, thread_safe drivers only: do a read or write at once, in
+     * the calling thread (a vCPU's), when it cannot wait on a disk: a read
+     * whose data is in the host's page cache, a buffered write.  0: done;
+     * anything else: nothing is promised of the range (a write may be
+     * partly done) and the caller does the request the normal way, which
+     * also reports real errors.  bytes == the iov's size.
+     */
+    int (*rw_inline)(BlockDriverState *bs, bool is_write, uint64_t offset,
+                     uint64_t bytes, struct iovec *iov, int niov);
     int (*pwrite_zeroes)(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes, int flags);
     int (*pdiscard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes);
@@ -194,6 +204,9 @@ int bdrv_pwrite(BlockDriverState *bs, int64_t offset, const void *buf,
                 int64_t bytes);
 int bdrv_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
                 struct iovec *iov, int niov);
+/* BlockDriver.rw_inline through the graph: 0 done, else -EAGAIN */
+int bdrv_rw_inline(BlockDriverState *bs, bool is_write, int64_t offset,
+                   int64_t bytes, struct iovec *iov, int niov);
 int bdrv_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
                  struct iovec *iov, int niov, int flags);
 int bdrv_pwrite_sync(BlockDriverState *bs, int64_t offset, const void *buf,

@@ -7,6 +7,8 @@
 #include "emu/timer.h"
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -560,6 +562,86 @@ static void test_backend_aio(void **state)
     free(path);
 }
 
+/* blk_try_rw_inline: page-cache reads and buffered writes in the caller */
+static void test_backend_inline(void **state)
+{
+    char *path = tmp_path("inline.raw");
+    Error *err = NULL;
+    uint8_t w[8192], r[8192];
+    struct iovec wiov = { w, sizeof(w) }, riov[2] = {
+        { r, 1000 }, { r + 1000, sizeof(r) - 1000 } };
+    struct statfs sfs;
+
+    assert_int_equal(bdrv_create_file(path, 1 * MiB, PREALLOC_MODE_OFF, &err),
+                     0);
+    BlockBackend *blk = blk_new_open(path, "raw", BDRV_O_RDWR, &err);
+    assert_non_null(blk);
+    BlockAcctStats *st = blk_get_stats(blk);
+
+    fill_pattern(w, sizeof(w), 31);
+    assert_int_equal(blk_try_rw_inline(blk, true, 16384, &wiov, 1), 0);
+    assert_int_equal(st->wr_ops, 1);
+    assert_int_equal(st->wr_bytes, sizeof(w));
+    memset(r, 0, sizeof(r));
+    assert_int_equal(blk_pread(blk, 16384, r, sizeof(r)), 0);
+    assert_memory_equal(w, r, sizeof(w));
+    /* just written: in the page cache */
+    memset(r, 0, sizeof(r));
+    assert_int_equal(blk_try_rw_inline(blk, false, 16384, riov, 2), 0);
+    assert_memory_equal(w, r, sizeof(w));
+    assert_int_equal(st->rd_ops, 2);
+
+    /* what the normal path must do: outside the disk, empty, read-only */
+    assert_int_equal(blk_try_rw_inline(blk, false, 1 * MiB - 4096, riov, 2),
+                     -EAGAIN);
+    assert_int_equal(blk_try_rw_inline(blk, true, -4096, &wiov, 1), -EAGAIN);
+    assert_int_equal(blk_try_rw_inline(blk, true, 0, &wiov, 0), -EAGAIN);
+    assert_int_equal(st->failed_rd_ops + st->failed_wr_ops, 0);
+
+    /* not in the page cache: the read would wait for the disk */
+    assert_int_equal(statfs(path, &sfs), 0);
+    if (sfs.f_type != TMPFS_MAGIC) {
+        int fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(fdatasync(fd), 0);
+        assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+        close(fd);
+        assert_int_equal(blk_try_rw_inline(blk, false, 16384, riov, 2),
+                         -EAGAIN);
+    }
+
+    /* writethrough: every write needs a flush, the normal path does it */
+    blk_set_enable_write_cache(blk, false);
+    assert_int_equal(blk_try_rw_inline(blk, true, 0, &wiov, 1), -EAGAIN);
+    blk_unref(blk);
+
+    blk = blk_new_open(path, "raw", 0, &err);
+    assert_non_null(blk);
+    assert_int_equal(blk_try_rw_inline(blk, true, 0, &wiov, 1), -EAGAIN);
+    blk_unref(blk);
+
+    /* O_DIRECT (cache=none) waits for the device: never inline */
+    blk = blk_new_open(path, "raw", BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
+    if (blk) {
+        assert_int_equal(blk_try_rw_inline(blk, false, 16384, riov, 2),
+                         -EAGAIN);
+        assert_int_equal(blk_try_rw_inline(blk, true, 16384, &wiov, 1),
+                         -EAGAIN);
+        blk_unref(blk);
+    } else {
+        error_free(err);        /* a filesystem without O_DIRECT */
+        err = NULL;
+    }
+
+    /* a probed raw image: its first sector is checked by the normal path */
+    blk = blk_new_open(path, NULL, BDRV_O_RDWR, &err);
+    assert_non_null(blk);
+    assert_int_equal(blk_try_rw_inline(blk, true, 0, &wiov, 1), -EAGAIN);
+    assert_int_equal(blk_try_rw_inline(blk, true, 4096, &wiov, 1), 0);
+    blk_unref(blk);
+    free(path);
+}
+
 /* ---- -drive ---- */
 
 static void expect_drive_error(const char *optstr, const char *msg)
@@ -843,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_probe_raw_warning),
         cmocka_unit_test(test_backing_path),
         cmocka_unit_test(test_backend_aio),
+        cmocka_unit_test(test_backend_inline),
         cmocka_unit_test(test_drive_options),
         cmocka_unit_test(test_media_change),
         cmocka_unit_test(test_backing_chain),
