@@ -1123,9 +1123,44 @@ static void ide_dma_write_cached(IDEState *s, uint32_t n)
     ide_dma_step(s);
 }
 
+/*
+ * A DMA read chunk done at once from the host's page cache into the
+ * mapped segments (blk_try_rw_inline), on the thread that started it: no
+ * worker, no completion through the main loop.  Not while the write cache
+ * holds a chunk, which must reach the image first (it may overlap).
+ * Writes stay with the write cache: copying a chunk and letting a worker
+ * write it while the guest prepares the next command was faster (1 GiB
+ * to tmpfs: 0.16 s) than writing it here (0.22-0.32 s).  False: nothing
+ * moved as far as the guest can tell, the walk is where it was.
+ */
+static bool ide_dma_read_inline(IDEState *s, uint32_t n)
+{
+    BMDMAState *bm = s->bus->bmdma;
+    BMDMAWalk walk;
+    int niov;
+
+    if (s->dma_kind != IDE_DMA_READ || s->wb_busy) {
+        return false;
+    }
+    bmdma_walk_save(bm, &walk);
+    niov = bmdma_map(bm, n * IDE_SECTOR_SIZE, true, s->sg, IDE_SG_MAX);
+    if (niov <= 0) {
+        return false;
+    }
+    if (blk_try_rw_inline(s->blk, false, s->cur_lba * IDE_SECTOR_SIZE,
+                          s->sg, niov) == 0) {
+        bmdma_unmap(s->sg, niov, true);
+        return true;
+    }
+    /* a failed read may have filled some of it: marked written all the same */
+    bmdma_unmap(s->sg, niov, true);
+    bmdma_walk_restore(bm, &walk);
+    return false;
+}
+
 static void ide_dma_step(IDEState *s)
 {
-    uint32_t n = MIN(s->sectors_left, IDE_CHUNK_BYTES / IDE_SECTOR_SIZE);
+    uint32_t n;
     int64_t got;
     int niov;
 
@@ -1133,14 +1168,23 @@ static void ide_dma_step(IDEState *s)
         ide_atapi_dma_step(s);
         return;
     }
-    if (n == 0) {
-        ide_set_sector(s, s->cur_lba - 1);
-        ide_dma_finish(s, false);
-        ide_cmd_done(s);
-        return;
+    for (;;) {
+        n = MIN(s->sectors_left, IDE_CHUNK_BYTES / IDE_SECTOR_SIZE);
+        if (n == 0) {
+            ide_set_sector(s, s->cur_lba - 1);
+            ide_dma_finish(s, false);
+            ide_cmd_done(s);
+            return;
+        }
+        s->chunk_sectors = n;
+        s->status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_DRQ;
+        if (!ide_dma_read_inline(s, n)) {
+            break;
+        }
+        s->cur_lba += n;
+        s->sectors_left -= n;
+        ide_update_nsector(s);
     }
-    s->chunk_sectors = n;
-    s->status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_DRQ;
     if (s->dma_kind == IDE_DMA_WRITE && ide_wb_enabled(s)) {
         if (s->wb_busy) {
             /*

@@ -106,13 +106,29 @@ void bmdma_unmap(struct iovec *iov, int niov, bool to_memory)
     }
 }
 
+void bmdma_walk_save(const BMDMAState *bm, BMDMAWalk *w)
+{
+    *w = (BMDMAWalk){
+        .prd_next = bm->prd_next, .cur_addr = bm->cur_addr,
+        .cur_left = bm->cur_left, .cur_eot = bm->cur_eot,
+        .table_end = bm->table_end,
+    };
+}
+
+void bmdma_walk_restore(BMDMAState *bm, const BMDMAWalk *w)
+{
+    bm->prd_next = w->prd_next;
+    bm->cur_addr = w->cur_addr;
+    bm->cur_left = w->cur_left;
+    bm->cur_eot = w->cur_eot;
+    bm->table_end = w->table_end;
+}
+
 int bmdma_map(BMDMAState *bm, uint32_t len, bool to_memory,
               struct iovec *iov, int max_iov)
 {
     /* the walk state to go back to when the range cannot be mapped */
-    uint32_t prd_next = bm->prd_next, cur_addr = bm->cur_addr;
-    uint32_t cur_left = bm->cur_left;
-    bool cur_eot = bm->cur_eot, table_end = bm->table_end;
+    BMDMAWalk walk;
     uint32_t done = 0, prev_end = 0;
     int niov = 0;
 
@@ -120,6 +136,7 @@ int bmdma_map(BMDMAState *bm, uint32_t len, bool to_memory,
           PCI_COMMAND_MASTER)) {
         return 0;       /* the copying path logs and fails it */
     }
+    bmdma_walk_save(bm, &walk);
     while (done < len) {
         hwaddr chunk;
         uint8_t *host;
@@ -164,11 +181,7 @@ fail:
         address_space_unmap(&address_space_memory, iov[i].iov_base,
                             iov[i].iov_len, to_memory, 0);
     }
-    bm->prd_next = prd_next;
-    bm->cur_addr = cur_addr;
-    bm->cur_left = cur_left;
-    bm->cur_eot = cur_eot;
-    bm->table_end = table_end;
+    bmdma_walk_restore(bm, &walk);
     return 0;
 }
 

@@ -337,6 +337,14 @@ int bmdma_map(BMDMAState *bm, uint32_t len, bool to_memory,
               struct iovec *iov, int max_iov);
 /* Release what bmdma_map() returned; to_memory marks it written */
 void bmdma_unmap(struct iovec *iov, int niov, bool to_memory);
+/* Where the descriptor walk is: saved before a bmdma_map whose segments
+ * may have to be walked again (by another path), restored then */
+typedef struct BMDMAWalk {
+    uint32_t prd_next, cur_addr, cur_left;
+    bool cur_eot, table_end;
+} BMDMAWalk;
+void bmdma_walk_save(const BMDMAState *bm, BMDMAWalk *w);
+void bmdma_walk_restore(BMDMAState *bm, const BMDMAWalk *w);
 void bmdma_set_inactive(BMDMAState *bm, bool error);
 /* atapi.c */
 void ide_atapi_cmd(IDEState *s);

@@ -24,9 +24,12 @@ emulators and the same accelerator:
 
 The guest prints a marker line before and after each phase; the host times
 the markers as they appear on the console (nothing trusts the guest's
-clock; the guest's own seconds are kept in the logs).  emu and QEMU runs
-alternate, run by run, so that the load of the machine hits both alike;
-each figure is the median of --runs runs.
+clock; the guest's own seconds are kept in the logs).  Each run is a
+host reference, an emu run and a QEMU run in a row, so that the load of
+the machine (and this host's disk, whose throughput moves from minute to
+minute) hits all three alike; each guest starts with the image's pages
+in the host's page cache (warm_page_cache); each figure is the median of
+--runs runs (--verbose prints them all).
 """
 import argparse
 import os
@@ -148,6 +151,18 @@ def host_dd(data, mib):
     return mib / tw, mib / tr
 
 
+def warm_page_cache(data):
+    """Read data through the host's page cache, so that every guest run
+    starts from the same state: the image's pages cached, as on a host
+    where the VM has been running.  (The host reference's O_DIRECT writes
+    drop them; buffered writes into pages that are not cached cost this
+    host 3-5 times more, since its own memory is faulted in lazily, and the
+    order of the runs then decided which emulator paid for it.)"""
+    with open(data, "rb", buffering=0) as f:
+        while f.read(8 << 20):
+            pass
+
+
 def host_diskbench(binary, data, mib, ops1, ops32):
     """{phase: seconds} of diskbench on the host, on the same file (its own
     clock: the host's clock is the reference)."""
@@ -193,6 +208,8 @@ def main():
     ap.add_argument("--ops32", type=int, default=32768,
                     help="4 KiB operations per queue-depth-32 phase")
     ap.add_argument("--only", choices=("ide", "virtio"))
+    ap.add_argument("--verbose", action="store_true",
+                    help="print every run's figures, not only the medians")
     a = ap.parse_args()
     accels = a.accel or ["tcg"]
     do_ide = a.only in (None, "ide")
@@ -209,27 +226,31 @@ def main():
     with open(data, "wb") as f:
         f.truncate((a.mib + 16) << 20)
 
-    # Host references, measured before the guests on the same file.  The
-    # first diskbench run writes the whole area (the file is sparse), so
-    # the measured runs, like the guests', overwrite allocated blocks.
-    host = {}
-    if do_ide:
-        hw, hr = [], []
-        for _ in range(a.runs):
-            w, r = host_dd(data, a.mib)
-            hw.append(w)
-            hr.append(r)
-        host["ide write"], host["ide read"] = med(hw), med(hr)
-    if do_virtio:
-        host_diskbench(hostbench, data, a.mib, a.ops1, a.ops32)
-        per = {p[0]: [] for p in VIRTIO_PHASES}
-        for _ in range(a.runs):
+    # The host references are measured run by run next to the guests (this
+    # host's own disk throughput moves a lot from minute to minute: a
+    # reference taken once, before, made the ratios noise).  A first
+    # unmeasured pass writes the whole area (the file is sparse), so every
+    # measured run, like the guests', overwrites allocated blocks.
+    def host_runner(kind):
+        if kind == "ide":
+            def run():
+                w, r = host_dd(data, a.mib)
+                return {"ide write": w, "ide read": r}
+            return run
+
+        def run():
             secs = host_diskbench(hostbench, data, a.mib, a.ops1, a.ops32)
+            out = {}
             for name, _, unit in VIRTIO_PHASES:
                 ops = a.ops32 if name.endswith("32") else a.ops1
-                per[name].append(virtio_figure(unit, a.mib, ops, secs[name]))
-        for name, _, _ in VIRTIO_PHASES:
-            host[name] = med(per[name])
+                out[name] = virtio_figure(unit, a.mib, ops, secs[name])
+            return out
+        return run
+
+    if do_ide:
+        host_dd(data, a.mib)
+    if do_virtio:
+        host_diskbench(hostbench, data, a.mib, a.ops1, a.ops32)
 
     # (label, unit, host key, extractor from one run's markers)
     series = []
@@ -270,13 +291,17 @@ def main():
     for accel in accels:
         for kind, drive, script, marks, rows in series:
             vals = {who: [[] for _ in rows] for who in ("emu", "qemu")}
+            hostvals = {}
             err = {"emu": None, "qemu": None}
             for i in range(a.runs):
+                for key, v in host_runner(kind)().items():
+                    hostvals.setdefault(key, []).append(v)
                 for who, binary in (("emu", a.emu), ("qemu", a.qemu)):
                     if err[who]:
                         continue
                     log = os.path.join(work, "%s-%s-%s-%d.log" %
                                        (kind, who, accel, i))
+                    warm_page_cache(data)
                     try:
                         s = run_guest(binary, accel, a.guest, drive, script,
                                       marks, a.timeout, log)
@@ -290,7 +315,14 @@ def main():
                 ok = False
             for k, (label, unit, hkey, _, _, _) in enumerate(rows):
                 e, q = med(vals["emu"][k]), med(vals["qemu"][k])
-                h = host.get(hkey)
+                h = med(hostvals.get(hkey, []))
+                if a.verbose:
+                    print("%s (%s): emu %s qemu %s host %s" % (
+                        label, accel,
+                        " ".join(fmt(v, unit) for v in vals["emu"][k]),
+                        " ".join(fmt(v, unit) for v in vals["qemu"][k]),
+                        " ".join(fmt(v, unit)
+                                 for v in hostvals.get(hkey, []))))
                 table.append((
                     "%s (%s)" % (label, accel), unit,
                     fmt(e, unit) or "emu: %s" % err["emu"],
@@ -302,7 +334,8 @@ def main():
                 ))
     print("disk bench: median of %d runs, timed from the host by console "
           "markers; host = the same I/O on the same file on the host "
-          "(dd for IDE, build/guest/diskbench for virtio)" % a.runs)
+          "(dd for IDE, build/guest/diskbench for virtio), measured run "
+          "by run before each emu and QEMU pair" % a.runs)
     head = ("workload", "unit", "emu", "qemu", "host", "emu/qemu",
             "emu/host", "qemu/host")
     n = len(head)
