@@ -5,6 +5,7 @@
 #include "block/block_int.h"
 #include "hw/boards.h"
 #include "emu/main-loop.h"
+#include "system/runstate.h"
 #include "hw/virtio/virtio-pci.h"
 
 #define PCI_CLASS_STORAGE_SCSI          0x0100
@@ -43,6 +44,43 @@
 #define VIRTIO_BLK_MAX_DWZ_SECTORS      (UINT32_MAX >> VIRTIO_BLK_SECTOR_BITS)
 #define VIRTIO_BLK_AUTO_NUM_QUEUES      UINT16_MAX
 
+/*
+ * The device's write cache (with the drive's write cache on): a write of
+ * VBLK_WC_MIN_BYTES..VBLK_WC_MAX_BYTES is copied into a free slot and
+ * completed at once, while a block worker writes the copy.  So at queue
+ * depth 1 (a dd, a sequential writer) the guest prepares its next request
+ * while the host writes the last one, instead of the two taking turns.
+ * Smaller writes gain nothing from it (they are done inline).  A request
+ * that overlaps a slot being written, a flush, a discard or write-zeroes
+ * while any is, and whatever comes after a waiting request, wait in order
+ * (wait_head) until the slots they depend on are written.  A failed
+ * cached write follows werror as IDE's cache does: "stop" pauses the VM and
+ * writes the slot again on resume, "report" fails the next flush.
+ */
+#define VBLK_WC_DEFAULT_SLOTS           4
+#define VBLK_WC_MAX_SLOTS               16
+#define VBLK_WC_MIN_BYTES               (64 * KiB)
+#define VBLK_WC_MAX_BYTES               (1 * MiB)
+
+struct VirtIOBlock;
+
+typedef struct VBlkWCSlot {
+    struct VirtIOBlock *s;
+    uint8_t *buf;               /* VBLK_WC_MAX_BYTES, allocated on first use */
+    struct iovec iov;
+    uint64_t offset, bytes;
+    bool busy;                  /* holds data not yet in the image */
+    bool retry;                 /* failed with werror=stop: again on resume */
+} VBlkWCSlot;
+
+/* What a parsed request does, for the write cache's ordering */
+typedef enum VBlkReqKind {
+    VBLK_REQ_READ,
+    VBLK_REQ_WRITE,
+    VBLK_REQ_FLUSH,
+    VBLK_REQ_DWZ,               /* discard or write-zeroes */
+} VBlkReqKind;
+
 typedef struct VirtIOBlock {
     VirtIODevice parent_obj;
     /* Properties */
@@ -78,6 +116,12 @@ typedef struct VirtIOBlock {
     bool in_handler;
     uint64_t capacity_sectors;  /* last size told to the driver */
     bool original_wce;          /* the drive's cache mode, restored on reset */
+    /* The write cache (VBLK_WC_*) */
+    uint8_t wc_slots;           /* property x-write-cache-slots; 0: none */
+    VBlkWCSlot wc[VBLK_WC_MAX_SLOTS];
+    unsigned wc_busy;           /* slots holding data */
+    int wc_error;               /* a cached write failed ("report") */
+    struct VirtIOBlockReq *wait_head, **wait_tail;
 } VirtIOBlock;
 
 typedef struct VirtIOBlockReq {
@@ -88,7 +132,10 @@ typedef struct VirtIOBlockReq {
     unsigned in_len;            /* bytes of in buffers (used.len) */
     struct iovec *data;         /* data buffers without header/status */
     unsigned ndata;
-    struct VirtIOBlockReq *next_done;
+    VBlkReqKind kind;
+    uint32_t type;              /* VIRTIO_BLK_T_* */
+    uint64_t offset, bytes;     /* reads and writes */
+    struct VirtIOBlockReq *next_done;   /* also the wait list's link */
 } VirtIOBlockReq;
 
 static VirtIOBlock *to_blk(VirtIODevice *vdev)
@@ -150,6 +197,179 @@ static void virtio_blk_rw_done(void *opaque, int ret)
         emu_log_mask(LOG_GUEST_ERROR, "virtio-blk: I/O error %d\n", ret);
     }
     virtio_blk_complete(req, ret < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
+/* A flush also reports a cached write that failed since the last one */
+static void virtio_blk_flush_cb(void *opaque, int ret)
+{
+    VirtIOBlockReq *req = opaque;
+    VirtIOBlock *s = req->s;
+
+    if (ret >= 0 && s->wc_error) {
+        ret = s->wc_error;
+        s->wc_error = 0;
+    }
+    virtio_blk_rw_done(req, ret);
+}
+
+static void virtio_blk_dispatch(VirtIOBlock *s, VirtIOBlockReq *req);
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
+                           uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* Must req wait for a slot being written? */
+static bool virtio_blk_wc_conflict(VirtIOBlock *s, VirtIOBlockReq *req)
+{
+    if (!s->wc_busy) {
+        return false;
+    }
+    if (req->kind == VBLK_REQ_FLUSH || req->kind == VBLK_REQ_DWZ) {
+        return true;
+    }
+    for (unsigned i = 0; i < s->wc_slots; i++) {
+        if (s->wc[i].busy && ranges_overlap(req->offset, req->bytes,
+                                            s->wc[i].offset,
+                                            s->wc[i].bytes)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Requests that waited go, in order, as far as the slots allow */
+static void virtio_blk_run_waiting(VirtIOBlock *s)
+{
+    VirtIOBlockReq *req;
+
+    while ((req = s->wait_head) && !virtio_blk_wc_conflict(s, req)) {
+        s->wait_head = req->next_done;
+        if (!s->wait_head) {
+            s->wait_tail = &s->wait_head;
+        }
+        virtio_blk_dispatch(s, req);
+    }
+}
+
+static void virtio_blk_wc_done(void *opaque, int ret);
+
+static void virtio_blk_wc_write(VBlkWCSlot *slot)
+{
+    slot->iov.iov_base = slot->buf;
+    slot->iov.iov_len = slot->bytes;
+    blk_aio_pwritev(slot->s->blk, slot->offset, &slot->iov, 1, 0,
+                    virtio_blk_wc_done, slot);
+}
+
+static void virtio_blk_wc_done(void *opaque, int ret)
+{
+    VBlkWCSlot *slot = opaque;
+    VirtIOBlock *s = slot->s;
+
+    if (ret < 0) {
+        emu_log_mask(LOG_GUEST_ERROR, "virtio-blk: cached write of %" PRIu64
+                     " bytes at %" PRIu64 ": error %d\n", slot->bytes,
+                     slot->offset, ret);
+        switch (blk_get_error_action(s->blk, false, -ret)) {
+        case BLOCK_ERROR_ACTION_STOP:
+            /* the data (and whatever waits for it) stays until resume */
+            slot->retry = true;
+            vm_stop(RUN_STATE_IO_ERROR);
+            return;
+        case BLOCK_ERROR_ACTION_REPORT:
+            if (!s->wc_error) {
+                s->wc_error = ret;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    slot->busy = false;
+    s->wc_busy--;
+    virtio_blk_run_waiting(s);
+}
+
+static void virtio_blk_vm_state_change(void *opaque, bool running,
+                                       RunState state)
+{
+    VirtIOBlock *s = opaque;
+
+    if (!running) {
+        return;
+    }
+    for (unsigned i = 0; i < s->wc_slots; i++) {
+        if (s->wc[i].retry) {
+            s->wc[i].retry = false;
+            virtio_blk_wc_write(&s->wc[i]);
+        }
+    }
+}
+
+/* Take the write into a free slot: true when it is done for the guest */
+static bool virtio_blk_wc_take(VirtIOBlock *s, VirtIOBlockReq *req)
+{
+    VBlkWCSlot *slot = NULL;
+
+    if (req->bytes < VBLK_WC_MIN_BYTES || req->bytes > VBLK_WC_MAX_BYTES ||
+        !blk_enable_write_cache(s->blk)) {
+        return false;
+    }
+    for (unsigned i = 0; i < s->wc_slots && !slot; i++) {
+        if (!s->wc[i].busy) {
+            slot = &s->wc[i];
+        }
+    }
+    if (!slot) {
+        return false;
+    }
+    /* page-aligned: an O_DIRECT image (cache=none) needs no bounce */
+    if (!slot->buf &&
+        posix_memalign((void **)&slot->buf, 4096, VBLK_WC_MAX_BYTES) != 0) {
+        slot->buf = NULL;
+        return false;
+    }
+    iov_to_buf(req->data, req->ndata, 0, slot->buf, req->bytes);
+    slot->s = s;
+    slot->offset = req->offset;
+    slot->bytes = req->bytes;
+    slot->busy = true;
+    s->wc_busy++;
+    virtio_blk_wc_write(slot);
+    return true;
+}
+
+/* After a reset or before unrealize: the slots and the waiters go */
+static void virtio_blk_wc_drop(VirtIOBlock *s)
+{
+    VirtIOBlockReq *req;
+
+    while ((req = s->wait_head)) {
+        s->wait_head = req->next_done;
+        s->inflight--;
+        free(req->data);
+        free(req);
+    }
+    s->wait_tail = &s->wait_head;
+    for (unsigned i = 0; i < s->wc_slots; i++) {
+        s->wc[i].busy = s->wc[i].retry = false;
+    }
+    s->wc_busy = 0;
+    s->wc_error = 0;
+}
+
+/* Start req now, or queue it behind the write cache */
+static void virtio_blk_submit(VirtIOBlock *s, VirtIOBlockReq *req)
+{
+    if (s->wait_head || virtio_blk_wc_conflict(s, req)) {
+        req->next_done = NULL;
+        *s->wait_tail = req;
+        s->wait_tail = &req->next_done;
+        return;
+    }
+    virtio_blk_dispatch(s, req);
 }
 
 /*
@@ -249,6 +469,42 @@ static void virtio_blk_handle_dwz(VirtIOBlockReq *req, uint32_t type)
     }
 }
 
+static void virtio_blk_dispatch(VirtIOBlock *s, VirtIOBlockReq *req)
+{
+    bool is_write = req->kind == VBLK_REQ_WRITE;
+
+    switch (req->kind) {
+    case VBLK_REQ_READ:
+    case VBLK_REQ_WRITE:
+        if (is_write && virtio_blk_wc_take(s, req)) {
+            virtio_blk_complete(req, VIRTIO_BLK_S_OK);
+            break;
+        }
+        /*
+         * Page-cache reads and buffered writes right here (no worker
+         * thread, no completion through the main loop: a 4 KiB read at
+         * queue depth 1 is mostly those hand-offs); else a worker does it.
+         */
+        if (blk_try_rw_inline(s->blk, is_write, req->offset, req->data,
+                              req->ndata) == 0) {
+            virtio_blk_complete(req, VIRTIO_BLK_S_OK);
+        } else if (is_write) {
+            blk_aio_pwritev(s->blk, req->offset, req->data, req->ndata, 0,
+                            virtio_blk_rw_done, req);
+        } else {
+            blk_aio_preadv(s->blk, req->offset, req->data, req->ndata,
+                           virtio_blk_rw_done, req);
+        }
+        break;
+    case VBLK_REQ_FLUSH:
+        blk_aio_flush(s->blk, virtio_blk_flush_cb, req);
+        break;
+    case VBLK_REQ_DWZ:
+        virtio_blk_handle_dwz(req, req->type);
+        break;
+    }
+}
+
 /* Returns false if the request was malformed (device now broken) */
 static bool virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq,
                                       VirtIOBlockReq *req)
@@ -305,27 +561,15 @@ static bool virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq,
             virtio_blk_complete(req, VIRTIO_BLK_S_OK);
             break;
         }
-        /*
-         * Page-cache reads and buffered writes right here (no worker
-         * thread, no completion through the main loop: a 4 KiB read at
-         * queue depth 1 is mostly those hand-offs); else a worker does it.
-         */
-        if (blk_try_rw_inline(s->blk, is_write,
-                              sector << VIRTIO_BLK_SECTOR_BITS, req->data,
-                              req->ndata) == 0) {
-            virtio_blk_complete(req, VIRTIO_BLK_S_OK);
-        } else if (is_write) {
-            blk_aio_pwritev(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
-                            req->data, req->ndata, 0, virtio_blk_rw_done,
-                            req);
-        } else {
-            blk_aio_preadv(s->blk, sector << VIRTIO_BLK_SECTOR_BITS,
-                           req->data, req->ndata, virtio_blk_rw_done, req);
-        }
+        req->kind = is_write ? VBLK_REQ_WRITE : VBLK_REQ_READ;
+        req->offset = sector << VIRTIO_BLK_SECTOR_BITS;
+        req->bytes = bytes;
+        virtio_blk_submit(s, req);
         break;
     }
     case VIRTIO_BLK_T_FLUSH:
-        blk_aio_flush(s->blk, virtio_blk_rw_done, req);
+        req->kind = VBLK_REQ_FLUSH;
+        virtio_blk_submit(s, req);
         break;
     case VIRTIO_BLK_T_GET_ID: {
         char id[VIRTIO_BLK_ID_BYTES];
@@ -342,7 +586,9 @@ static bool virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq,
     }
     case VIRTIO_BLK_T_DISCARD:
     case VIRTIO_BLK_T_WRITE_ZEROES:
-        virtio_blk_handle_dwz(req, type);
+        req->kind = VBLK_REQ_DWZ;
+        req->type = type;
+        virtio_blk_submit(s, req);
         break;
     default:
         virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
@@ -471,9 +717,10 @@ static void virtio_blk_reset(VirtIODevice *vdev)
     VirtIOBlock *s = to_blk(vdev);
 
     /* Requests in flight complete before the rings go away */
-    if (s->blk && s->inflight) {
+    if (s->blk && (s->inflight || s->wc_busy)) {
         blk_drain(s->blk);
     }
+    virtio_blk_wc_drop(s);
     virtio_blk_flush_done(s);
     /* the driver may have changed it (CONFIG_WCE, legacy rule above) */
     if (s->blk) {
@@ -558,9 +805,17 @@ static void virtio_blk_realize(VirtIODevice *vdev, Error **errp)
     }
     blk_set_dev_ops(s->blk, &virtio_blk_dev_ops, s);
     s->original_wce = blk_enable_write_cache(s->blk);
+    if (s->wc_slots > VBLK_WC_MAX_SLOTS) {
+        error_setg(errp, "x-write-cache-slots must be at most %d",
+                   VBLK_WC_MAX_SLOTS);
+        return;
+    }
     s->done_head = NULL;
     s->done_tail = &s->done_head;
+    s->wait_head = NULL;
+    s->wait_tail = &s->wait_head;
     s->complete_bh = bh_new(virtio_blk_complete_bh, s);
+    vm_state_add_change_handler(virtio_blk_vm_state_change, s);
     virtio_init(vdev, VIRTIO_BLK_CONFIG_SIZE);
     for (unsigned i = 0; i < s->num_queues; i++) {
         virtio_add_queue(vdev, s->queue_size, virtio_blk_handle_output);
@@ -581,7 +836,13 @@ static void virtio_blk_unrealize(VirtIODevice *vdev)
         blk_set_dev_ops(s->blk, NULL, NULL);
         blk_detach_dev(s->blk);
     }
+    virtio_blk_wc_drop(s);
     virtio_blk_flush_done(s);
+    vm_state_remove_change_handler(virtio_blk_vm_state_change, s);
+    for (unsigned i = 0; i < s->wc_slots; i++) {
+        free(s->wc[i].buf);
+        s->wc[i].buf = NULL;
+    }
     bh_delete(s->complete_bh);
     s->complete_bh = NULL;
     virtio_cleanup(vdev);
@@ -617,6 +878,8 @@ static const Property virtio_blk_pci_props[] = {
     DEFINE_PROP_UINT32("min_io_size", VirtIOBlkPCI, vdev.min_io_size, 0),
     DEFINE_PROP_UINT32("opt_io_size", VirtIOBlkPCI, vdev.opt_io_size, 0),
     DEFINE_PROP_BOOL("config-wce", VirtIOBlkPCI, vdev.config_wce, true),
+    DEFINE_PROP_UINT8("x-write-cache-slots", VirtIOBlkPCI, vdev.wc_slots,
+                      VBLK_WC_DEFAULT_SLOTS),
     DEFINE_PROP_BOOL("discard", VirtIOBlkPCI, vdev.discard, true),
     DEFINE_PROP_BOOL("write-zeroes", VirtIOBlkPCI, vdev.write_zeroes, true),
     DEFINE_PROP_UINT32("max-discard-sectors", VirtIOBlkPCI,

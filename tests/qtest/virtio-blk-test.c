@@ -291,9 +291,10 @@ static bool read_matches(TQ *q, uint64_t sector, uint32_t len)
     return ok;
 }
 
-static void host_disk_read(uint64_t off, void *buf, size_t len)
+static void host_file_read(const char *path, uint64_t off, void *buf,
+                           size_t len)
 {
-    int fd = open(disk_path, O_RDONLY);
+    int fd = open(path, O_RDONLY);
 
     if (fd < 0 || pread(fd, buf, len, off) != (ssize_t)len) {
         memset(buf, 0, len);
@@ -301,6 +302,11 @@ static void host_disk_read(uint64_t off, void *buf, size_t len)
     if (fd >= 0) {
         close(fd);
     }
+}
+
+static void host_disk_read(uint64_t off, void *buf, size_t len)
+{
+    host_file_read(disk_path, off, buf, len);
 }
 
 /* ---- Tests ---- */
@@ -649,6 +655,91 @@ static void test_modern(QTestState *s, TQ *q)
     }
 }
 
+/*
+ * The device's write cache (writes of 64 KiB-1 MiB complete once copied):
+ * requests queued behind cached writes keep their order.  One kick posts
+ * a write, an overlapping write, a read of the range and a flush; the
+ * read must see both writes, in order, and after the flush the image
+ * holds them.
+ */
+#define WC_HDR_GPA      0x400000ULL
+#define WC_STATUS_GPA   0x401000ULL
+#define WC_DATA_GPA     0x500000ULL     /* 128 KiB per request */
+#define WC_LEN          (128 * 1024)
+#define WC_SECTOR       256
+
+static void test_write_cache(QTestState *s, TQ *q)
+{
+    static const struct {
+        uint32_t type;
+        uint64_t sector;
+        uint32_t len;
+        int fill;                       /* data written; -1: a read */
+    } reqs[] = {
+        { T_OUT, WC_SECTOR, WC_LEN, 0x11 },
+        { T_OUT, WC_SECTOR + 64, WC_LEN, 0x22 },  /* overlaps the last 96K */
+        { T_IN, WC_SECTOR, WC_LEN, -1 },
+        { T_FLUSH, 0, 0, -1 },
+        { T_IN, WC_SECTOR + 64, WC_LEN, -1 },
+    };
+    unsigned n = ARRAY_SIZE(reqs);
+    uint16_t start = q->avail_idx;
+    uint8_t *buf = malloc(WC_LEN), *want = malloc(2 * WC_LEN);
+    bool ok;
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t hdr = WC_HDR_GPA + 16 * i, data = WC_DATA_GPA +
+                       (uint64_t)i * WC_LEN, st = WC_STATUS_GPA + i;
+        unsigned d = 3 * i;
+
+        qtest_writel(s, hdr, reqs[i].type);
+        qtest_writel(s, hdr + 4, 0);
+        qtest_writeq(s, hdr + 8, reqs[i].sector);
+        qtest_writeb(s, st, 0xff);
+        if (reqs[i].fill >= 0) {
+            qtest_memset(s, data, reqs[i].fill, reqs[i].len);
+        } else if (reqs[i].len) {
+            qtest_memset(s, data, 0xaa, reqs[i].len);
+        }
+        if (reqs[i].len) {
+            write_desc(s, q->desc, d, hdr, 16, F_NEXT, d + 1);
+            write_desc(s, q->desc, d + 1, data, reqs[i].len,
+                       F_NEXT | (reqs[i].type == T_IN ? F_WRITE : 0), d + 2);
+        } else {
+            write_desc(s, q->desc, d, hdr, 16, F_NEXT, d + 2);
+        }
+        write_desc(s, q->desc, d + 2, st, 1, F_WRITE, 0);
+        qtest_writew(s, q->avail + 4 + 2ULL * (q->avail_idx % q->num), d);
+        q->avail_idx++;
+    }
+    /* all of them visible before the one kick */
+    qtest_writew(s, q->avail + 2, q->avail_idx);
+    kick(q);
+    QT_CHECK(wait_used(q, (uint16_t)(start + n)), "write cache: all done");
+    for (unsigned i = 0; i < n; i++) {
+        QT_CHECK_EQ(qtest_readb(s, WC_STATUS_GPA + i), S_OK,
+                    "write cache: request %u status", i);
+    }
+    /* what the device should hold from WC_SECTOR on: 32K of 0x11, 0x22 */
+    memset(want, 0x11, 64 * 512);
+    memset(want + 64 * 512, 0x22, WC_LEN);
+    qtest_memread(s, WC_DATA_GPA + 2ULL * WC_LEN, buf, WC_LEN);
+    QT_CHECK(!memcmp(buf, want, WC_LEN),
+             "write cache: a read queued behind two overlapping cached "
+             "writes sees both, in order");
+    qtest_memread(s, WC_DATA_GPA + 4ULL * WC_LEN, buf, WC_LEN);
+    QT_CHECK(!memcmp(buf, want + 64 * 512, WC_LEN),
+             "write cache: a read after the flush");
+    /* the modern device's image */
+    host_file_read(disk_path2, WC_SECTOR * 512, buf, WC_LEN);
+    ok = !memcmp(buf, want, WC_LEN);
+    QT_CHECK(ok, "write cache: the image holds the writes after the flush");
+    /* the pattern the other tests expect, back where it was */
+    memcpy(pattern + WC_SECTOR * 512, want, 64 * 512 + WC_LEN);
+    free(buf);
+    free(want);
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
@@ -771,6 +862,7 @@ int main(void)
                     disk_path, SERIAL, disk_path2);
     test_legacy(s, &legacy);
     test_modern(s, &modern);
+    test_write_cache(s, &modern);
     test_random_rings(s, &modern);
     qtest_quit(s);
     unlink(disk_path);
