@@ -505,13 +505,46 @@ static FlatView *generate_flatview(MemoryRegion *root)
  */
 static pthread_mutex_t current_map_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * Each thread keeps a reference to the views it got last, tagged with
+ * the address space's view generation.  While the generation is the same,
+ * taking the view is a borrow counted in the thread's entry, with no
+ * atomic operation and no lock: a DMA engine walking a descriptor table,
+ * port I/O and TLB fills take views thousands of times per guest I/O, and
+ * first current_map_lock, then the atomic reference count bouncing
+ * between the vCPU's and the main loop's cores were a fifth and then an
+ * eighth of the vCPU thread in an IDE write.  flatview_unref gives a
+ * borrow back to the thread's entry when it has one for that view (views
+ * never change threads between get and unref: every caller pairs them in
+ * one function; and references are interchangeable, so which one is given
+ * back does not matter); an entry that is replaced or dropped turns its
+ * outstanding borrows into real references first.  Generations come from
+ * one counter for all address spaces, so an entry never matches a later
+ * address space that reuses a freed one's memory.  A thread holds at
+ * most VIEW_CACHE_WAYS stale views, released when it looks again or exits.
+ */
+#define VIEW_CACHE_WAYS 4
+
+typedef struct ViewCacheEntry {
+    AddressSpace *as;
+    uint64_t gen;
+    FlatView *fv;               /* holds one reference of its own */
+    unsigned borrowed;          /* references lent out, not counted in fv */
+} ViewCacheEntry;
+
+static uint64_t view_gen_counter;
+static pthread_key_t view_cache_key;
+static pthread_once_t view_cache_once = PTHREAD_ONCE_INIT;
+static __thread ViewCacheEntry view_cache[VIEW_CACHE_WAYS];
+static __thread unsigned view_cache_next;
+
 FlatView *flatview_ref(FlatView *fv)
 {
     __atomic_fetch_add(&fv->ref, 1, __ATOMIC_RELAXED);
     return fv;
 }
 
-void flatview_unref(FlatView *fv)
+static void flatview_drop(FlatView *fv)
 {
     unsigned old = __atomic_fetch_sub(&fv->ref, 1, __ATOMIC_ACQ_REL);
 
@@ -522,39 +555,38 @@ void flatview_unref(FlatView *fv)
     }
 }
 
-/*
- * Each thread keeps a reference to the views it got last, tagged with
- * the address space's view generation: while the generation is the same,
- * a new reference is one atomic increment, without current_map_lock (a
- * DMA engine walking a descriptor table, port I/O and TLB fills take
- * views thousands of times per guest I/O: the lock was a fifth of the
- * vCPU thread in an IDE write).  Generations come from one counter for
- * all address spaces, so an entry never matches a later address space
- * that reuses a freed one's memory.  A thread holds at most
- * VIEW_CACHE_WAYS stale views, released when it looks again or exits.
- */
-#define VIEW_CACHE_WAYS 4
+void flatview_unref(FlatView *fv)
+{
+    for (unsigned i = 0; i < VIEW_CACHE_WAYS; i++) {
+        if (view_cache[i].fv == fv && view_cache[i].borrowed) {
+            view_cache[i].borrowed--;
+            return;
+        }
+    }
+    flatview_drop(fv);
+}
 
-typedef struct ViewCacheEntry {
-    AddressSpace *as;
-    uint64_t gen;
-    FlatView *fv;
-} ViewCacheEntry;
+/* The entry lets go of its view: borrows become references, its own goes */
+static void view_cache_clear(ViewCacheEntry *e)
+{
+    FlatView *fv = e->fv;
 
-static uint64_t view_gen_counter;
-static pthread_key_t view_cache_key;
-static pthread_once_t view_cache_once = PTHREAD_ONCE_INIT;
-static __thread ViewCacheEntry view_cache[VIEW_CACHE_WAYS];
-static __thread unsigned view_cache_next;
+    if (fv) {
+        if (e->borrowed) {
+            __atomic_fetch_add(&fv->ref, e->borrowed, __ATOMIC_RELAXED);
+        }
+        *e = (ViewCacheEntry){ 0 };
+        flatview_drop(fv);
+    } else {
+        *e = (ViewCacheEntry){ 0 };
+    }
+}
 
 static void view_cache_release(void *unused)
 {
     (void)unused;
     for (unsigned i = 0; i < VIEW_CACHE_WAYS; i++) {
-        if (view_cache[i].fv) {
-            flatview_unref(view_cache[i].fv);
-        }
-        view_cache[i] = (ViewCacheEntry){ 0 };
+        view_cache_clear(&view_cache[i]);
     }
 }
 
@@ -569,12 +601,13 @@ FlatView *address_space_get_flatview(AddressSpace *as)
 {
     uint64_t gen = __atomic_load_n(&as->view_gen, __ATOMIC_ACQUIRE);
     ViewCacheEntry *e = NULL;
-    FlatView *fv, *stale;
+    FlatView *fv;
 
     for (unsigned i = 0; i < VIEW_CACHE_WAYS; i++) {
         if (view_cache[i].as == as) {
             if (view_cache[i].gen == gen && view_cache[i].fv) {
-                return flatview_ref(view_cache[i].fv);
+                view_cache[i].borrowed++;
+                return view_cache[i].fv;
             }
             e = &view_cache[i];
             break;
@@ -591,15 +624,13 @@ FlatView *address_space_get_flatview(AddressSpace *as)
         flatview_ref(fv);               /* the cache's */
     }
     pthread_mutex_unlock(&current_map_lock);
-    stale = e->fv;
-    *e = (ViewCacheEntry){ .as = as, .gen = gen, .fv = fv };
-    if (stale) {
-        flatview_unref(stale);
-    } else {
+    if (!e->fv) {
         /* the first entry of this thread: drop the cache at its exit */
         pthread_once(&view_cache_once, view_cache_key_init);
         pthread_setspecific(view_cache_key, view_cache);
     }
+    view_cache_clear(e);
+    *e = (ViewCacheEntry){ .as = as, .gen = gen, .fv = fv };
     return fv;
 }
 
