@@ -25,7 +25,8 @@ emulators and the same accelerator:
 The guest prints a marker line before and after each phase; the host times
 the markers as they appear on the console (nothing trusts the guest's
 clock; the guest's own seconds are kept in the logs).  Each run is a
-host reference, an emu run and a QEMU run in a row, so that the load of
+host reference, an emu run and a QEMU run in a row (which of the two
+goes first alternates from run to run), so that the load of
 the machine (and this host's disk, whose throughput moves from minute to
 minute) hits all three alike; each guest starts with the image's pages
 in the host's page cache (warm_page_cache); each figure is the median of
@@ -296,7 +297,10 @@ def main():
             for i in range(a.runs):
                 for key, v in host_runner(kind)().items():
                     hostvals.setdefault(key, []).append(v)
-                for who, binary in (("emu", a.emu), ("qemu", a.qemu)):
+                # which emulator goes first alternates run by run: the
+                # host's disk drifts within a round too
+                pair = (("emu", a.emu), ("qemu", a.qemu))
+                for who, binary in pair if i % 2 == 0 else pair[::-1]:
                     if err[who]:
                         continue
                     log = os.path.join(work, "%s-%s-%s-%d.log" %
