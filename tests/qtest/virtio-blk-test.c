@@ -668,24 +668,23 @@ static void test_modern(QTestState *s, TQ *q)
 #define WC_LEN          (128 * 1024)
 #define WC_SECTOR       256
 
-static void test_write_cache(QTestState *s, TQ *q)
+typedef struct BatchReq {
+    uint32_t type;
+    uint64_t sector;
+    uint32_t len;
+    int fill;                           /* data written; -1: a read */
+} BatchReq;
+
+/*
+ * Post reqs in one kick (all visible in the avail ring first), each with
+ * its own header, 128 KiB data buffer (WC_DATA_GPA + i * WC_LEN) and
+ * status byte; true when all are used and OK.
+ */
+static bool post_batch(QTestState *s, TQ *q, const BatchReq *reqs,
+                       unsigned n, const char *what)
 {
-    static const struct {
-        uint32_t type;
-        uint64_t sector;
-        uint32_t len;
-        int fill;                       /* data written; -1: a read */
-    } reqs[] = {
-        { T_OUT, WC_SECTOR, WC_LEN, 0x11 },
-        { T_OUT, WC_SECTOR + 64, WC_LEN, 0x22 },  /* overlaps the last 96K */
-        { T_IN, WC_SECTOR, WC_LEN, -1 },
-        { T_FLUSH, 0, 0, -1 },
-        { T_IN, WC_SECTOR + 64, WC_LEN, -1 },
-    };
-    unsigned n = ARRAY_SIZE(reqs);
     uint16_t start = q->avail_idx;
-    uint8_t *buf = malloc(WC_LEN), *want = malloc(2 * WC_LEN);
-    bool ok;
+    bool ok = true;
 
     for (unsigned i = 0; i < n; i++) {
         uint64_t hdr = WC_HDR_GPA + 16 * i, data = WC_DATA_GPA +
@@ -712,14 +711,29 @@ static void test_write_cache(QTestState *s, TQ *q)
         qtest_writew(s, q->avail + 4 + 2ULL * (q->avail_idx % q->num), d);
         q->avail_idx++;
     }
-    /* all of them visible before the one kick */
     qtest_writew(s, q->avail + 2, q->avail_idx);
     kick(q);
-    QT_CHECK(wait_used(q, (uint16_t)(start + n)), "write cache: all done");
+    ok &= QT_CHECK(wait_used(q, (uint16_t)(start + n)), "%s: all done", what);
     for (unsigned i = 0; i < n; i++) {
-        QT_CHECK_EQ(qtest_readb(s, WC_STATUS_GPA + i), S_OK,
-                    "write cache: request %u status", i);
+        ok &= QT_CHECK_EQ(qtest_readb(s, WC_STATUS_GPA + i), S_OK,
+                          "%s: request %u status", what, i);
     }
+    return ok;
+}
+
+static void test_write_cache(QTestState *s, TQ *q)
+{
+    static const BatchReq reqs[] = {
+        { T_OUT, WC_SECTOR, WC_LEN, 0x11 },
+        { T_OUT, WC_SECTOR + 64, WC_LEN, 0x22 },  /* overlaps the last 96K */
+        { T_IN, WC_SECTOR, WC_LEN, -1 },
+        { T_FLUSH, 0, 0, -1 },
+        { T_IN, WC_SECTOR + 64, WC_LEN, -1 },
+    };
+    uint8_t *buf = malloc(WC_LEN), *want = malloc(2 * WC_LEN);
+    bool ok;
+
+    post_batch(s, q, reqs, ARRAY_SIZE(reqs), "write cache");
     /* what the device should hold from WC_SECTOR on: 32K of 0x11, 0x22 */
     memset(want, 0x11, 64 * 512);
     memset(want + 64 * 512, 0x22, WC_LEN);
@@ -738,6 +752,68 @@ static void test_write_cache(QTestState *s, TQ *q)
     memcpy(pattern + WC_SECTOR * 512, want, 64 * 512 + WC_LEN);
     free(buf);
     free(want);
+}
+
+/*
+ * Adjacent requests of one kick are merged (as Linux's 1016 KiB + 8 KiB
+ * halves of a 1 MiB request): writes 40K + 8K + 16K in a row, then a
+ * write elsewhere, then reads 24K + 40K over the first run; each request
+ * must still get its own data and status.
+ */
+#define MG_SECTOR       1024
+
+/* rd_operations or wr_operations of drive d1 (the modern device), or -1 */
+static int64_t d1_ops(QTestState *s, const char *key)
+{
+    json_object *r = qtest_qmp(s, "{'execute': 'query-blockstats'}");
+    json_object *list, *e, *dev, *stats, *v;
+    int64_t n = -1;
+
+    if (r && json_object_object_get_ex(r, "return", &list)) {
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            e = json_object_array_get_idx(list, i);
+            if (json_object_object_get_ex(e, "device", &dev) &&
+                !strcmp(json_object_get_string(dev), "d1") &&
+                json_object_object_get_ex(e, "stats", &stats) &&
+                json_object_object_get_ex(stats, key, &v)) {
+                n = json_object_get_int64(v);
+            }
+        }
+    }
+    if (r) {
+        json_object_put(r);
+    }
+    return n;
+}
+
+static void test_merge(QTestState *s, TQ *q)
+{
+    static const BatchReq reqs[] = {
+        { T_OUT, MG_SECTOR, 40960, 0x31 },
+        { T_OUT, MG_SECTOR + 80, 8192, 0x32 },
+        { T_OUT, MG_SECTOR + 96, 16384, 0x33 },
+        { T_OUT, MG_SECTOR + 512, 4096, 0x34 },   /* not adjacent */
+        { T_IN, MG_SECTOR, 24576, -1 },
+        { T_IN, MG_SECTOR + 48, 40960, -1 },
+    };
+    uint8_t want[65536], got[40960];
+    int64_t rd0 = d1_ops(s, "rd_operations"), wr0 = d1_ops(s, "wr_operations");
+
+    post_batch(s, q, reqs, ARRAY_SIZE(reqs), "merge");
+    /* 4 writes in 2 runs, 2 reads in 1 (whether inline or by a worker) */
+    QT_CHECK_EQ(d1_ops(s, "wr_operations") - wr0, 2,
+                "merge: adjacent writes reach the image as one request");
+    QT_CHECK_EQ(d1_ops(s, "rd_operations") - rd0, 1,
+                "merge: adjacent reads reach the image as one request");
+    memset(want, 0x31, 40960);
+    memset(want + 40960, 0x32, 8192);
+    memset(want + 49152, 0x33, 16384);
+    qtest_memread(s, WC_DATA_GPA + 4ULL * WC_LEN, got, 24576);
+    QT_CHECK(!memcmp(got, want, 24576), "merge: first read's data");
+    qtest_memread(s, WC_DATA_GPA + 5ULL * WC_LEN, got, 40960);
+    QT_CHECK(!memcmp(got, want + 24576, 40960), "merge: second read's data");
+    memcpy(pattern + MG_SECTOR * 512, want, sizeof(want));
+    memset(pattern + (MG_SECTOR + 512) * 512, 0x34, 4096);
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -863,6 +939,7 @@ int main(void)
     test_legacy(s, &legacy);
     test_modern(s, &modern);
     test_write_cache(s, &modern);
+    test_merge(s, &modern);
     test_random_rings(s, &modern);
     qtest_quit(s);
     unlink(disk_path);
