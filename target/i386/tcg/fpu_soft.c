@@ -1436,6 +1436,28 @@ static void put_result(SX *x, int dst, bool pop, F80 res)
     }
 }
 
+/*
+ * The start of the two-operand instructions (fscale, fprem, fyl2x,
+ * fpatan): both registers in use (else the stack fault's answer), C1
+ * cleared, unsupported formats and NaN operands answered in ST(dst)
+ * (then the pop).  True when the instruction goes on.
+ */
+static bool two_operands(SX *x, int dst, bool pop, F80 fa, const U *a,
+                         F80 fb, const U *b)
+{
+    F80 res;
+
+    if (!need_two(x, dst, pop)) {
+        return false;
+    }
+    set_c1(x, false);
+    if (nan_operands(x, fa, a, fb, b, &res)) {
+        put_result(x, dst, pop, res);
+        return false;
+    }
+    return true;
+}
+
 static void insn_fxtract(SX *x)
 {
     F80 v = *st(x, 0), sig;
@@ -1483,12 +1505,7 @@ static void insn_fscale(SX *x)
     U a = unpack80(fa), b = unpack80(fb);
     int32_t n;
 
-    if (!need_two(x, 0, false)) {
-        return;
-    }
-    set_c1(x, false);
-    if (nan_operands(x, fa, &a, fb, &b, &res)) {
-        put_result(x, 0, false, res);
+    if (!two_operands(x, 0, false, fa, &a, fb, &b)) {
         return;
     }
     if (b.k == K_INF) {
@@ -1542,12 +1559,7 @@ static void insn_fprem(SX *x, bool ieee)
     bool neg;
 
     x->sw &= ~SW_C2;
-    if (!need_two(x, 0, false)) {
-        return;
-    }
-    set_c1(x, false);
-    if (nan_operands(x, fa, &a, fb, &b, &res)) {
-        put_result(x, 0, false, res);
+    if (!two_operands(x, 0, false, fa, &a, fb, &b)) {
         return;
     }
     if (a.k == K_INF || b.k == K_ZERO) {
@@ -1726,12 +1738,7 @@ static void insn_fyl2x(SX *x, bool plus1)
     bool exact, small;
     XF l;
 
-    if (!need_two(x, 1, true)) {
-        return;
-    }
-    set_c1(x, false);
-    if (nan_operands(x, fx, &ux, fy, &uy, &res)) {
-        put_result(x, 1, true, res);
+    if (!two_operands(x, 1, true, fx, &ux, fy, &uy)) {
         return;
     }
     if (plus1) {
@@ -1844,12 +1851,7 @@ static void insn_fpatan(SX *x)
     bool zero = false;
     XF a;
 
-    if (!need_two(x, 1, true)) {
-        return;
-    }
-    set_c1(x, false);
-    if (nan_operands(x, fx, &ux, fy, &uy, &res)) {
-        put_result(x, 1, true, res);
+    if (!two_operands(x, 1, true, fx, &ux, fy, &uy)) {
         return;
     }
     if (denormal_stop(x, &ux, &uy)) {
