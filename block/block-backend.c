@@ -781,6 +781,23 @@ BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read,
     }
 }
 
+bool blk_cached_write_failed(BlockBackend *blk, int ret, int *first_error)
+{
+    switch (blk_get_error_action(blk, false, ret)) {
+    case BLOCK_ERROR_ACTION_STOP:
+        vm_stop(RUN_STATE_IO_ERROR);
+        return true;
+    case BLOCK_ERROR_ACTION_REPORT:
+        if (!*first_error) {
+            *first_error = ret;
+        }
+        return false;
+    case BLOCK_ERROR_ACTION_IGNORE:
+    default:
+        return false;
+    }
+}
+
 void blk_error_action(BlockBackend *blk, BlockErrorAction action,
                       bool is_read, int error)
 {

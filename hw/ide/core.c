@@ -331,22 +331,11 @@ static void ide_wb_done(void *opaque, int ret)
 {
     IDEState *s = opaque;
 
-    if (ret < 0 && s->blk) {
-        switch (blk_get_error_action(s->blk, false, -ret)) {
-        case BLOCK_ERROR_ACTION_STOP:
-            /* keep the data (and whatever waits for it) until resume */
-            s->wb_retry = true;
-            vm_stop(RUN_STATE_IO_ERROR);
-            return;
-        case BLOCK_ERROR_ACTION_REPORT:
-            if (!s->wb_error) {
-                s->wb_error = ret;
-            }
-            break;
-        case BLOCK_ERROR_ACTION_IGNORE:
-        default:
-            break;
-        }
+    if (ret < 0 && s->blk &&
+        blk_cached_write_failed(s->blk, ret, &s->wb_error)) {
+        /* keep the data (and whatever waits for it) until resume */
+        s->wb_retry = true;
+        return;
     }
     s->wb_busy = false;
     if (s->wb_step_waiting) {

@@ -103,6 +103,14 @@ BlockAcctStats *blk_get_stats(BlockBackend *blk);
 BlockDriverState *blk_bs(BlockBackend *blk);
 BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read,
                                       int error);
+/*
+ * A write that a device's write cache had already completed for the guest
+ * failed with ret (< 0), by the drive's werror: "stop" stops the VM and
+ * returns true (the device keeps the data and writes it again when the VM
+ * runs); "report" keeps the first such error in *first_error, for the
+ * guest's next flush to fail with; "ignore" drops it.
+ */
+bool blk_cached_write_failed(BlockBackend *blk, int ret, int *first_error);
 /* Carry out an action: BLOCK_IO_ERROR event, and for STOP the VM stops
  * (RUN_STATE_IO_ERROR); the device then retries or reports as it does */
 void blk_error_action(BlockBackend *blk, BlockErrorAction action,
