@@ -432,6 +432,21 @@ static int file_flush(BlockDriverState *bs)
     return 0;
 }
 
+/*
+ * After a large buffered write (streaming data): start its writeback now
+ * (without waiting for it), so that the guest's next flush finds the
+ * pages on their way to the disk instead of writing them all at once.
+ * Best effort: errors show up at the flush.
+ */
+static void file_early_writeback(FileState *s, uint64_t offset,
+                                 uint64_t bytes)
+{
+    if (bytes >= FILE_EARLY_WRITEBACK_BYTES && !s->use_direct &&
+        !s->no_flush) {
+        sync_file_range(s->fd, offset, bytes, SYNC_FILE_RANGE_WRITE);
+    }
+}
+
 static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         struct iovec *iov, int niov, int flags)
 {
@@ -445,15 +460,8 @@ static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     }
     if (ret == 0 && (flags & BDRV_REQ_FUA)) {
         ret = file_flush(bs);
-    } else if (ret == 0 && bytes >= FILE_EARLY_WRITEBACK_BYTES &&
-               !s->use_direct && !s->no_flush) {
-        /*
-         * A large buffered write is streaming data: start its writeback
-         * now (without waiting for it), so that the guest's next flush
-         * finds the pages on their way to the disk instead of writing
-         * them all at once.  Best effort: errors show up at the flush.
-         */
-        sync_file_range(s->fd, offset, bytes, SYNC_FILE_RANGE_WRITE);
+    } else if (ret == 0) {
+        file_early_writeback(s, offset, bytes);
     }
     return ret;
 }
@@ -472,8 +480,9 @@ static int file_rw_inline(BlockDriverState *bs, bool is_write,
                           int niov)
 {
     FileState *s = bs->opaque;
-    int64_t t0;
+    int64_t t0, t1;
     ssize_t n;
+    bool done;
 
     /* O_DIRECT waits for the device, whatever RWF_NOWAIT says */
     if (s->use_direct || niov > IOV_MAX || offset > INT64_MAX - bytes) {
@@ -493,16 +502,16 @@ static int file_rw_inline(BlockDriverState *bs, bool is_write,
         return -EAGAIN;
     }
     n = pwritev(s->fd, iov, niov, (off_t)offset);
-    if (n >= 0 && (uint64_t)n == bytes && bytes >= FILE_EARLY_WRITEBACK_BYTES &&
-        !s->no_flush) {
-        sync_file_range(s->fd, offset, bytes, SYNC_FILE_RANGE_WRITE);
+    done = n >= 0 && (uint64_t)n == bytes;
+    if (done) {
+        file_early_writeback(s, offset, bytes);
     }
-    if (get_clock_monotonic() - t0 > FILE_INLINE_WRITE_SLOW_NS) {
+    t1 = get_clock_monotonic();
+    if (t1 - t0 > FILE_INLINE_WRITE_SLOW_NS) {
         __atomic_store_n(&s->inline_writes_after,
-                         get_clock_monotonic() + FILE_INLINE_WRITE_PAUSE_NS,
-                         __ATOMIC_RELAXED);
+                         t1 + FILE_INLINE_WRITE_PAUSE_NS, __ATOMIC_RELAXED);
     }
-    return n >= 0 && (uint64_t)n == bytes ? 0 : -EAGAIN;
+    return done ? 0 : -EAGAIN;
 }
 
 /* ---- Size ---- */
