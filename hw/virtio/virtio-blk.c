@@ -162,6 +162,13 @@ static VirtIOBlock *to_blk(VirtIODevice *vdev)
     return (VirtIOBlock *)vdev;
 }
 
+static void virtio_blk_req_free(VirtIOBlockReq *req)
+{
+    free(req->data);
+    free(req->own_data);
+    free(req);
+}
+
 /* Put every finished request in its used ring, then notify (BQL held) */
 static void virtio_blk_flush_done(VirtIOBlock *s)
 {
@@ -180,9 +187,7 @@ static void virtio_blk_flush_done(VirtIOBlock *s)
         }
         virtqueue_push(req->vq, &req->elem, req->in_len);
         pending = req->vq;
-        free(req->data);
-        free(req->own_data);
-        free(req);
+        virtio_blk_req_free(req);
         req = next;
     }
     if (pending) {
@@ -298,19 +303,10 @@ static void virtio_blk_wc_done(void *opaque, int ret)
         emu_log_mask(LOG_GUEST_ERROR, "virtio-blk: cached write of %" PRIu64
                      " bytes at %" PRIu64 ": error %d\n", slot->bytes,
                      slot->offset, ret);
-        switch (blk_get_error_action(s->blk, false, -ret)) {
-        case BLOCK_ERROR_ACTION_STOP:
+        if (blk_cached_write_failed(s->blk, ret, &s->wc_error)) {
             /* the data (and whatever waits for it) stays until resume */
             slot->retry = true;
-            vm_stop(RUN_STATE_IO_ERROR);
             return;
-        case BLOCK_ERROR_ACTION_REPORT:
-            if (!s->wc_error) {
-                s->wc_error = ret;
-            }
-            break;
-        default:
-            break;
         }
     }
     slot->busy = false;
@@ -378,9 +374,7 @@ static void virtio_blk_wc_drop(VirtIOBlock *s)
             VirtIOBlockReq *next = req->merged_next;
 
             s->inflight--;
-            free(req->data);
-            free(req->own_data);
-            free(req);
+            virtio_blk_req_free(req);
             req = next;
         }
     }
